@@ -1,0 +1,1 @@
+"""panamia: a polyglot community platform."""

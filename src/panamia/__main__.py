@@ -1,0 +1,3 @@
+from panamia.cli import app
+
+app(prog_name="panamia")

@@ -1,0 +1,146 @@
+"""`panamia dev`: embedded servers, migrations, both services, one Ctrl-C to stop them all."""
+
+import ctypes
+import fcntl
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from rich.console import Console
+
+from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres
+from panamia.schema import migrate
+from panamia.settings import Settings
+
+console = Console()
+PR_SET_PDEATHSIG = 1
+
+
+class DevError(RuntimeError):
+    pass
+
+
+def _die_with_parent() -> None:
+    """Children get SIGTERM if `panamia dev` itself is killed, so no server outlives it."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _hold_lock(data_dir: Path):
+    """One `panamia dev` per data dir. The kernel drops the lock when its holder dies."""
+    handle = open(data_dir / "dev.lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        raise DevError(f"another `panamia dev` (pid {holder}) is using {data_dir}") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_http(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise DevError(f"the service on port {port} exited with status {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise DevError(f"nothing listened on port {port} within {timeout:.0f}s")
+
+
+def run(settings: Settings, *, host: str, main_port: int, pets_port: int) -> int:
+    data_dir = settings.panamia_data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stopping = False
+
+    def request_stop(signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with ExitStack() as cleanup:
+        cleanup.enter_context(_hold_lock(data_dir))
+        for port in (main_port, pets_port):
+            if not _port_free(host, port):
+                raise DevError(f"port {port} is in use: stop what holds it or pass another port")
+        env = dict(os.environ, PANAMIA_ENV="development", PANAMIA_DATA_DIR=str(data_dir))
+        if not settings.postgres_url:
+            postgres = EmbeddedPostgres(data_dir)
+            cleanup.callback(postgres.stop)
+            settings.postgres_url = postgres.start()
+        if not settings.mongodb_url:
+            mongo = EmbeddedMongo(data_dir)
+            cleanup.callback(mongo.stop)
+            settings.mongodb_url = mongo.start()
+        settings.require_runtime()
+        env.update(
+            POSTGRES_URL=settings.postgres_url, MONGODB_URL=settings.mongodb_url,
+            AUTH_SECRET=settings.secret,
+            AUTH_URL=os.environ.get("AUTH_URL", f"http://localhost:{main_port}"),
+            PETS_URL=os.environ.get("PETS_URL", f"http://localhost:{pets_port}"),
+        )
+        console.print("applying migrations…")
+        migrate.upgrade(settings.postgres_direct_url or settings.postgres_url)
+
+        services = {}
+        for name, port in (("main", main_port), ("pets", pets_port)):
+            process = subprocess.Popen(
+                [sys.executable, "-m", "panamia", "serve", name, "--host", host,
+                 "--port", str(port)],
+                env=env, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+            )
+            cleanup.callback(_stop_process, process)
+            services[name] = (port, process)
+        for port, process in services.values():
+            _wait_http(port, process)
+
+        console.print(
+            f"\n[bold]panamia is running[/bold]\n"
+            f"  main app     {env['AUTH_URL']}  (API docs at /docs)\n"
+            f"  pets sidecar {env['PETS_URL']}\n"
+            f"  POSTGRES_URL={settings.postgres_url}\n"
+            f"  MONGODB_URL={settings.mongodb_url}\n"
+            f"  data in {data_dir}; sign-in mail in the dev outbox at "
+            f"{env['AUTH_URL']}/api/dev/outbox\n"
+            "Press Ctrl-C to stop.\n"
+        )
+        while not stopping:
+            for name, (port, process) in services.items():
+                if process.poll() is not None:
+                    console.print(f"[red]the {name} service exited ({process.returncode})[/red]")
+                    return 1
+            time.sleep(0.5)
+        console.print("stopping…")
+    return 0
+
+
+def _stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,95 @@
+"""Domain errors, mapped to HTTP once by the handlers every app installs."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class DomainError(Exception):
+    status = 400
+    error = "bad request"
+
+    def __init__(self, detail: str, *, error: str | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        if error:
+            self.error = error
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.error, "detail": self.detail}
+
+
+class Unauthorized(DomainError):
+    status = 401
+    error = "Unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    error = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    error = "not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    error = "conflict"
+
+
+class Invalid(DomainError):
+    """422 naming the fields at fault, in the same shape as request validation errors."""
+
+    status = 422
+    error = "invalid"
+
+    def __init__(self, detail: str, *, fields: Sequence[str] = ()):
+        super().__init__(detail)
+        self.fields = list(fields)
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": self.error,
+            "detail": self.detail,
+            "fields": [{"field": f, "message": self.detail} for f in self.fields],
+        }
+
+
+class Unavailable(DomainError):
+    status = 503
+    error = "unavailable"
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or str(loc[-1] if loc else "request")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            {"field": _field_name(e["loc"]), "message": e["msg"]} for e in exc.errors()
+        ]
+        detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return JSONResponse(
+            {"error": "invalid", "detail": detail, "fields": fields}, status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": str(exc.detail).lower(), "detail": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )

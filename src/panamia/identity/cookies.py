@@ -1,0 +1,78 @@
+"""Cookie names and attributes shared by every service (Auth.js names, so a Next.js app agrees)."""
+
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from panamia.settings import Settings
+
+SESSION_COOKIE = "authjs.session-token"
+CSRF_COOKIE = "authjs.csrf-token"
+# Cookies written by NextAuth v4 stay valid while a deployment moves over.
+LEGACY_SESSION_COOKIE = "next-auth.session-token"
+
+
+def session_cookie_name(settings: Settings) -> str:
+    return f"__Secure-{SESSION_COOKIE}" if settings.secure_cookies else SESSION_COOKIE
+
+
+def readable_session_cookie_names(settings: Settings) -> tuple[str, ...]:
+    names = [session_cookie_name(settings), SESSION_COOKIE]
+    legacy = LEGACY_SESSION_COOKIE
+    names += [f"__Secure-{legacy}", legacy] if settings.secure_cookies else [legacy]
+    return tuple(dict.fromkeys(names))
+
+
+def csrf_cookie_name(settings: Settings) -> str:
+    if not settings.secure_cookies:
+        return CSRF_COOKIE
+    # __Host- forbids a Domain attribute, which subdomain sidecars need.
+    return f"__Secure-{CSRF_COOKIE}" if settings.auth_cookie_domain else f"__Host-{CSRF_COOKIE}"
+
+
+def _cookie_kwargs(settings: Settings, *, shared: bool) -> dict:
+    return {
+        "httponly": True,
+        "samesite": "lax",
+        "secure": settings.secure_cookies,
+        "path": "/",
+        "domain": settings.auth_cookie_domain if shared else None,
+    }
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str, expires: datetime):
+    response.set_cookie(
+        session_cookie_name(settings), token, expires=expires,
+        **_cookie_kwargs(settings, shared=True),
+    )
+
+
+def session_cookie_header(settings: Settings, token: str, expires: datetime) -> str:
+    """The Set-Cookie header value, for middleware that re-sends a refreshed expiry."""
+    scratch = Response()
+    set_session_cookie(scratch, settings, token, expires)
+    return scratch.headers["set-cookie"]
+
+
+def clear_session_cookies(response: Response, settings: Settings, names: tuple[str, ...]):
+    for name in names:
+        response.delete_cookie(name, **_cookie_kwargs(settings, shared=True))
+
+
+def set_csrf_cookie(response: Response, settings: Settings, value: str):
+    shared = bool(settings.auth_cookie_domain)
+    response.set_cookie(csrf_cookie_name(settings), value, **_cookie_kwargs(settings, shared=shared))
+
+
+def signed_in_redirect(
+    settings: Settings, request: Request, url: str, token: str, expires: datetime
+) -> RedirectResponse:
+    """Send the browser on with its new session cookie; legacy cookies are cleared."""
+    response = RedirectResponse(url, status_code=302, headers={"Referrer-Policy": "no-referrer"})
+    current = session_cookie_name(settings)
+    stale = tuple(n for n in readable_session_cookie_names(settings)
+                  if n != current and n in request.cookies)
+    clear_session_cookies(response, settings, stale)
+    set_session_cookie(response, settings, token, expires)
+    return response

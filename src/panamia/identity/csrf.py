@@ -1,0 +1,50 @@
+"""Double-submit CSRF protection for every state-changing request in every service."""
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from panamia.errors import Forbidden
+from panamia.identity import cookies
+from panamia.identity.tokens import csrf_token_from_cookie
+from panamia.resources import Resources, get_resources
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+HEADER = "x-csrf-token"
+FIELD = "csrfToken"
+
+
+async def submitted_token(request: Request) -> str | None:
+    if header := request.headers.get(HEADER):
+        return header
+    content_type = request.headers.get("content-type", "")
+    try:
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            value = (await request.form()).get(FIELD)
+        elif content_type.startswith("application/json"):
+            body = await request.json()
+            value = body.get(FIELD) if isinstance(body, dict) else None
+        else:
+            return None
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+async def verify_csrf(
+    request: Request, resources: Annotated[Resources, Depends(get_resources)]
+) -> None:
+    if request.method in SAFE_METHODS:
+        return
+    settings = resources.settings
+    expected = csrf_token_from_cookie(
+        request.cookies.get(cookies.csrf_cookie_name(settings)), settings.secret
+    )
+    given = await submitted_token(request)
+    if not expected or not given or not hmac.compare_digest(expected, given):
+        raise Forbidden(
+            "CSRF token missing or wrong: get one from GET /api/auth/csrf and send it as the "
+            f"{HEADER.title()} header or the {FIELD} form field.",
+            error="csrf",
+        )

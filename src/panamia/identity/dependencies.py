@@ -1,0 +1,114 @@
+"""What every service imports to know who is asking: `CurrentUser`, `OptionalUser`, `AdminUser`.
+
+A sidecar needs nothing else from identity: the shared cookie is checked against the
+`sessions` table in one round trip (plus one write a day, when the expiry slides).
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import delete, select, update
+
+from panamia.errors import Forbidden, Unauthorized
+from panamia.identity import cookies
+from panamia.identity.models import Session, User
+from panamia.identity.tokens import session_token_hash
+from panamia.resources import Resources, get_resources
+
+SESSION_MAX_AGE = timedelta(days=30)
+SESSION_UPDATE_AGE = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    id: str
+    email: str
+    name: str | None
+    image: str | None
+    screenname: str | None
+    role: str
+    is_admin: bool
+    session_id: str
+    expires: datetime
+
+
+_SESSION_USER = (
+    select(
+        Session.id, Session.expires, User.id, User.email, User.name, User.image,
+        User.screenname, User.role,
+    )
+    .join(User, User.id == Session.user_id)
+)
+
+
+def session_cookie(request: Request, resources: Resources) -> str | None:
+    for name in cookies.readable_session_cookie_names(resources.settings):
+        if value := request.cookies.get(name):
+            return value
+    return None
+
+
+async def resolve_principal(request: Request, resources: Resources) -> Principal | None:
+    if "principal" in request.scope.get("state", {}):
+        return request.state.principal
+    request.state.principal = principal = await _load_principal(request, resources)
+    return principal
+
+
+async def _load_principal(request: Request, resources: Resources) -> Principal | None:
+    raw = session_cookie(request, resources)
+    if not raw:
+        return None
+    settings = resources.settings
+    token_hash = session_token_hash(raw, settings.secret)
+    async with resources.reads() as db:
+        row = (await db.execute(_SESSION_USER.where(Session.session_token == token_hash))).first()
+        if row is None:
+            return None
+        session_id, expires, user_id, email, name, image, screenname, role = row
+        now = datetime.now(UTC)
+        if expires <= now:
+            await db.execute(delete(Session).where(Session.id == session_id))
+            await db.commit()
+            return None
+        if expires - SESSION_MAX_AGE + SESSION_UPDATE_AGE <= now:
+            expires = now + SESSION_MAX_AGE
+            await db.execute(
+                update(Session).where(Session.id == session_id).values(expires=expires)
+            )
+            await db.commit()
+            request.state.set_session_cookie = cookies.session_cookie_header(
+                settings, raw, expires
+            )
+    return Principal(
+        id=user_id, email=email, name=name, image=image, screenname=screenname, role=role,
+        is_admin=role == "admin" or email.lower() in settings.admin_email_set,
+        session_id=session_id, expires=expires,
+    )
+
+
+async def optional_user(
+    request: Request, resources: Annotated[Resources, Depends(get_resources)]
+) -> Principal | None:
+    return await resolve_principal(request, resources)
+
+
+async def current_user(
+    principal: Annotated[Principal | None, Depends(optional_user)],
+) -> Principal:
+    if principal is None:
+        raise Unauthorized("Sign in first: this needs a valid session cookie.")
+    return principal
+
+
+async def admin_user(principal: Annotated[Principal, Depends(current_user)]) -> Principal:
+    if not principal.is_admin:
+        raise Forbidden("Only administrators may do this.")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+OptionalUser = Annotated[Principal | None, Depends(optional_user)]
+AdminUser = Annotated[Principal, Depends(admin_user)]

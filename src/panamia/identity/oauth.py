@@ -1,0 +1,211 @@
+"""Sign-in through OAuth 2 / OpenID Connect providers (Authlib), with state and PKCE.
+
+A provider account is never attached to an existing user because the emails match: the
+person signs in by email link first, then links the provider while signed in.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.starlette_client import OAuth
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import func, select, update
+from starlette.middleware.sessions import SessionMiddleware
+
+from panamia.errors import DomainError, NotFound
+from panamia.identity import cookies, service
+from panamia.identity.dependencies import OptionalUser, session_cookie
+from panamia.identity.emails import normalize_email
+from panamia.identity.models import Account, User, new_id
+from panamia.resources import Resources, get_resources
+from panamia.settings import OAuthClient, Settings
+
+STATE_COOKIE = "authjs.oauth-state"
+STATE_MAX_AGE = 15 * 60
+
+
+class OAuthSignInError(DomainError):
+    status = 400
+    error = "OAuthSignin"
+
+
+@dataclass(frozen=True)
+class ProviderProfile:
+    provider_account_id: str
+    email: str
+    email_verified: bool
+    name: str | None
+    image: str | None
+
+
+def _register(registry: OAuth, client: OAuthClient) -> None:
+    common = {"client_id": client.client_id, "client_secret": client.client_secret}
+    if client.name == "github":
+        registry.register(
+            "github", **common,
+            authorize_url="https://github.com/login/oauth/authorize",
+            access_token_url="https://github.com/login/oauth/access_token",
+            api_base_url="https://api.github.com/",
+            client_kwargs={"scope": "read:user user:email", "code_challenge_method": "S256"},
+        )
+    else:
+        registry.register(
+            client.name, **common,
+            server_metadata_url=f"{client.issuer.rstrip('/')}/.well-known/openid-configuration",
+            client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"},
+        )
+
+
+async def _github_profile(client, token: dict) -> ProviderProfile:
+    user = (await client.get("user", token=token)).json()
+    emails = (await client.get("user/emails", token=token)).json()
+    primary = next((e for e in emails if e.get("primary")), None) if isinstance(emails, list) else None
+    email = (primary or {}).get("email") or user.get("email")
+    return ProviderProfile(
+        provider_account_id=str(user["id"]), email=email or "",
+        email_verified=bool(primary and primary.get("verified")),
+        name=user.get("name") or user.get("login"), image=user.get("avatar_url"),
+    )
+
+
+def _oidc_profile(token: dict) -> ProviderProfile:
+    claims = token.get("userinfo") or {}
+    return ProviderProfile(
+        provider_account_id=str(claims["sub"]), email=claims.get("email") or "",
+        email_verified=bool(claims.get("email_verified")),
+        name=claims.get("name"), image=claims.get("picture"),
+    )
+
+
+async def sign_in_with_provider(
+    resources: Resources, provider: str, kind: str, profile: ProviderProfile, token: dict,
+    signed_in_as: str | None, previous_session: str | None,
+) -> service.NewSession:
+    """Auth.js's linking rules, in one transaction."""
+    if not profile.email:
+        raise OAuthSignInError(
+            f"{provider} did not share an email address; make one visible there and try again."
+        )
+    email = normalize_email(profile.email)
+    now = datetime.now(UTC)
+    token_fields = {
+        "access_token": token.get("access_token"), "refresh_token": token.get("refresh_token"),
+        "expires_at": token.get("expires_at"), "token_type": token.get("token_type"),
+        "scope": token.get("scope"), "id_token": token.get("id_token"),
+        "session_state": token.get("session_state"),
+    }
+    async with resources.db.begin() as db:
+        account_owner = (await db.execute(
+            select(Account.user_id).where(
+                Account.provider == provider,
+                Account.provider_account_id == profile.provider_account_id,
+            )
+        )).scalar_one_or_none()
+        if account_owner is not None:
+            if signed_in_as and signed_in_as != account_owner:
+                raise OAuthSignInError(
+                    f"This {provider} account belongs to another user.", error="OAuthAccountNotLinked"
+                )
+            await db.execute(
+                update(Account).where(
+                    Account.provider == provider,
+                    Account.provider_account_id == profile.provider_account_id,
+                ).values(**token_fields, updated_at=now)
+            )
+            user_id = account_owner
+        else:
+            user_id = signed_in_as or await _new_user(db, provider, email, profile, now)
+            await db.execute(Account.__table__.insert().values(
+                id=new_id(), user_id=user_id, type=kind, provider=provider,
+                provider_account_id=profile.provider_account_id, **token_fields,
+            ))
+        await service.end_session(db, resources, previous_session)
+        return await service.start_session(db, resources, user_id)
+
+
+async def _new_user(db, provider: str, email: str, profile: ProviderProfile, now) -> str:
+    taken = (await db.execute(
+        select(User.id).where(func.lower(User.email) == email)
+    )).scalar_one_or_none()
+    if taken:
+        raise OAuthSignInError(
+            f"An account with {email} exists. Sign in with an email link first, then connect "
+            f"{provider} from your account.",
+            error="OAuthAccountNotLinked",
+        )
+    user_id = new_id()
+    await db.execute(User.__table__.insert().values(
+        id=user_id, email=email, name=profile.name, image=profile.image,
+        email_verified=now if profile.email_verified else None,
+    ))
+    return user_id
+
+
+def router(settings: Settings) -> APIRouter:
+    registry = OAuth()
+    clients = {c.name: c for c in settings.oauth_clients()}
+    for client in clients.values():
+        _register(registry, client)
+    api = APIRouter(prefix="/api/auth", tags=["identity"])
+
+    def client_for(provider: str):
+        if provider not in clients:
+            raise NotFound(f"No sign-in provider named {provider!r} is configured.")
+        return registry.create_client(provider)
+
+    @api.get("/providers", summary="The configured sign-in providers")
+    async def providers() -> dict:
+        names = {"github": "GitHub", "google": "Google", "oidc": settings.auth_oidc_name}
+        entries = {"email": {"id": "email", "name": "Email", "type": "email"}}
+        for name in clients:
+            entries[name] = {"id": name, "name": names[name],
+                             "type": "oauth" if name == "github" else "oidc"}
+        return entries
+
+    @api.get("/signin/{provider}", summary="Start signing in with a provider",
+             response_class=RedirectResponse, status_code=302)
+    async def start(
+        provider: str, request: Request,
+        callback_url: Annotated[str | None, Query(alias="callbackUrl", max_length=2048)] = None,
+    ):
+        client = client_for(provider)
+        request.session["callbackUrl"] = callback_url or ""
+        return await client.authorize_redirect(
+            request, f"{settings.auth_url}/api/auth/callback/{provider}"
+        )
+
+    @api.get("/callback/{provider}", summary="Where a provider sends the browser back",
+             response_class=RedirectResponse, status_code=302)
+    async def callback(
+        provider: str, request: Request, user: OptionalUser,
+        resources: Annotated[Resources, Depends(get_resources)],
+    ):
+        client = client_for(provider)
+        try:
+            token = await client.authorize_access_token(request)
+            profile = (await _github_profile(client, token) if provider == "github"
+                       else _oidc_profile(token))
+        except (OAuthError, KeyError, ValueError) as exc:
+            raise OAuthSignInError(
+                f"Signing in with {provider} did not complete ({type(exc).__name__}). Try again."
+            ) from exc
+        new = await sign_in_with_provider(
+            resources, provider, "oauth" if provider == "github" else "oidc", profile, token,
+            user.id if user else None, session_cookie(request, resources),
+        )
+        target = service.callback_target(resources, request.session.pop("callbackUrl", None))
+        return cookies.signed_in_redirect(settings, request, target, new.token, new.expires)
+
+    return api
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Authlib keeps state, nonce and the PKCE verifier in a short-lived signed cookie."""
+    if settings.oauth_clients():
+        app.add_middleware(
+            SessionMiddleware, secret_key=settings.secret, session_cookie=STATE_COOKIE,
+            max_age=STATE_MAX_AGE, same_site="lax", https_only=settings.secure_cookies,
+        )

@@ -1,0 +1,156 @@
+"""Auth.js-shaped sign-in endpoints of the main app, and screennames."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import ValidationError
+
+from panamia.errors import NotFound
+from panamia.identity import cookies, service
+from panamia.identity.dependencies import CurrentUser, OptionalUser, session_cookie
+from panamia.identity.schemas import (
+    CsrfToken,
+    EmailSignIn,
+    OutboxMail,
+    ScreennameCheck,
+    ScreennameUpdate,
+    Sent,
+    SessionInfo,
+    SessionUser,
+)
+from panamia.identity.tokens import csrf_cookie_value, csrf_token_from_cookie, new_token
+from panamia.mail import DevOutbox
+from panamia.resources import Resources, get_resources
+
+router = APIRouter(prefix="/api", tags=["identity"])
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+FORM_OR_JSON = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media: {"schema": EmailSignIn.model_json_schema(by_alias=True)}
+            for media in ("application/json", "application/x-www-form-urlencoded")
+        },
+    }
+}
+
+
+async def form_or_json(request: Request) -> dict:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = await request.json()
+        except ValueError:
+            raise RequestValidationError(
+                [{"loc": ("body",), "msg": "Body is not valid JSON", "type": "json_invalid"}]
+            ) from None
+        return body if isinstance(body, dict) else {}
+    return dict(await request.form())
+
+
+@router.get("/auth/csrf", response_model=CsrfToken, summary="A CSRF token for the next POST")
+async def csrf(request: Request, resources: ResourcesDep) -> JSONResponse:
+    """Sets the signed double-submit cookie if it is missing; send the token back with every
+    POST, PUT, PATCH or DELETE (header `X-CSRF-Token` or form field `csrfToken`)."""
+    settings = resources.settings
+    token = csrf_token_from_cookie(
+        request.cookies.get(cookies.csrf_cookie_name(settings)), settings.secret
+    )
+    if token is not None:
+        return JSONResponse({"csrfToken": token})
+    token = new_token()
+    response = JSONResponse({"csrfToken": token})
+    cookies.set_csrf_cookie(response, settings, csrf_cookie_value(token, settings.secret))
+    return response
+
+
+@router.post(
+    "/auth/signin/email", response_model=Sent, openapi_extra=FORM_OR_JSON,
+    summary="Mail a sign-in link", responses={422: {"description": "Malformed email"}},
+)
+async def sign_in_with_email(request: Request, resources: ResourcesDep) -> Sent:
+    """The answer is the same whether or not the address belongs to anyone."""
+    try:
+        body = EmailSignIn.model_validate(await form_or_json(request))
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        ) from None
+    await service.request_email_sign_in(resources, body.email, body.callback_url)
+    return Sent()
+
+
+@router.get(
+    "/auth/callback/email", summary="Open a sign-in link",
+    responses={302: {"description": "Signed in; redirected"}, 400: {"description": "Bad link"}},
+    response_class=RedirectResponse, status_code=302,
+)
+async def email_callback(
+    request: Request, resources: ResourcesDep,
+    token: Annotated[str, Query(max_length=256)], email: Annotated[str, Query(max_length=320)],
+    callback_url: Annotated[str | None, Query(alias="callbackUrl", max_length=2048)] = None,
+) -> RedirectResponse:
+    new = await service.complete_email_sign_in(
+        resources, email, token, session_cookie(request, resources)
+    )
+    target = service.callback_target(resources, callback_url)
+    return cookies.signed_in_redirect(resources.settings, request, target, new.token, new.expires)
+
+
+@router.post("/auth/signout", summary="Sign out: delete this session")
+async def sign_out(request: Request, resources: ResourcesDep) -> JSONResponse:
+    await service.sign_out(resources, session_cookie(request, resources))
+    response = JSONResponse({"signedOut": True})
+    cookies.clear_session_cookies(
+        response, resources.settings, cookies.readable_session_cookie_names(resources.settings)
+    )
+    return response
+
+
+@router.get(
+    "/auth/session", response_model=SessionInfo | dict, summary="Who is signed in",
+)
+async def session(user: OptionalUser) -> SessionInfo | dict:
+    """`{}` when signed out, as Auth.js answers."""
+    if user is None:
+        return {}
+    return SessionInfo(
+        user=SessionUser(
+            id=user.id, email=user.email, name=user.name, image=user.image,
+            screenname=user.screenname, role=user.role, is_admin=user.is_admin,
+        ),
+        expires=user.expires,
+    )
+
+
+@router.get("/user/screenname/check", response_model=ScreennameCheck)
+async def check_screenname(
+    resources: ResourcesDep, name: Annotated[str, Query(max_length=64)]
+) -> ScreennameCheck:
+    available, reason = await service.screenname_availability(resources, name)
+    return ScreennameCheck(available=available, reason=reason)
+
+
+@router.put(
+    "/user/screenname", response_model=ScreennameUpdate,
+    responses={409: {"description": "Taken"}, 422: {"description": "Not a valid screenname"}},
+)
+async def put_screenname(
+    body: ScreennameUpdate, user: CurrentUser, resources: ResourcesDep
+) -> ScreennameUpdate:
+    name = await service.set_screenname(resources, user.id, body.screenname)
+    return ScreennameUpdate(screenname=name)
+
+
+dev_router = APIRouter(prefix="/api/dev", tags=["development"])
+
+
+@dev_router.get("/outbox", response_model=list[OutboxMail], summary="Mail the dev server sent")
+async def outbox(resources: ResourcesDep) -> list[OutboxMail]:
+    """Only outside production, and only while SMTP_URL is unset."""
+    if not isinstance(resources.mailer, DevOutbox):
+        raise NotFound("There is no dev outbox: mail goes out through SMTP_URL.")
+    return [OutboxMail(to=e.to, subject=e.subject, link=e.link, sent_at=e.sent_at)
+            for e in resources.mailer.entries]

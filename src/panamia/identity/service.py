@@ -1,0 +1,146 @@
+"""Identity use cases: email sign-in, sessions, sign-out, screennames. Each is one transaction."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panamia.errors import Conflict, DomainError, Invalid
+from panamia.identity.dependencies import SESSION_MAX_AGE
+from panamia.identity.emails import normalize_email
+from panamia.identity.models import Session, User, VerificationToken, new_id
+from panamia.identity.redirects import same_site_target
+from panamia.identity.screennames import screenname_problem
+from panamia.identity.tokens import new_token, session_token_hash, verification_token_hash
+from panamia.mail import OutgoingMail
+from panamia.resources import Resources
+
+MAGIC_LINK_MAX_AGE = timedelta(hours=24)
+
+
+class VerificationFailed(DomainError):
+    status = 400
+    error = "Verification"
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    expires: datetime
+    user_id: str
+
+
+def callback_target(resources: Resources, callback_url: str | None) -> str:
+    settings = resources.settings
+    return same_site_target(callback_url, settings.auth_url, allowed_origins=(settings.pets_url,))
+
+
+async def request_email_sign_in(resources: Resources, email: str, callback_url: str | None):
+    """Mail a single-use link. Known and unknown addresses take the same path."""
+    settings = resources.settings
+    identifier = normalize_email(email)
+    raw = new_token()
+    async with resources.db.begin() as db:
+        await db.execute(
+            insert(VerificationToken).values(
+                identifier=identifier,
+                token=verification_token_hash(raw, settings.secret),
+                expires=datetime.now(UTC) + MAGIC_LINK_MAX_AGE,
+            )
+        )
+    query = urlencode({
+        "callbackUrl": callback_target(resources, callback_url), "token": raw, "email": identifier,
+    })
+    link = f"{settings.auth_url}/api/auth/callback/email?{query}"
+    await resources.mailer.send(OutgoingMail(
+        to=identifier,
+        subject="Sign in to Pana MIA",
+        text=f"Sign in to Pana MIA with this link:\n\n{link}\n\n"
+             "It works once, for 24 hours. If you did not ask for it, ignore this mail.",
+        link=link,
+    ))
+
+
+async def start_session(db: AsyncSession, resources: Resources, user_id: str) -> NewSession:
+    raw = new_token()
+    expires = datetime.now(UTC) + SESSION_MAX_AGE
+    await db.execute(insert(Session).values(
+        id=new_id(), user_id=user_id, expires=expires,
+        session_token=session_token_hash(raw, resources.settings.secret),
+    ))
+    return NewSession(raw, expires, user_id)
+
+
+async def end_session(db: AsyncSession, resources: Resources, raw: str | None) -> None:
+    if raw:
+        token_hash = session_token_hash(raw, resources.settings.secret)
+        await db.execute(delete(Session).where(Session.session_token == token_hash))
+
+
+async def complete_email_sign_in(
+    resources: Resources, email: str, token: str, previous_session: str | None
+) -> NewSession:
+    """Consume the link (once), create the user on first sign-in, start a fresh session."""
+    settings = resources.settings
+    try:
+        identifier = normalize_email(email)
+    except Invalid as exc:
+        raise VerificationFailed("This sign-in link is malformed. Ask for a new one.") from exc
+    now = datetime.now(UTC)
+    async with resources.db.begin() as db:
+        expires = (await db.execute(
+            delete(VerificationToken)
+            .where(VerificationToken.identifier == identifier,
+                   VerificationToken.token == verification_token_hash(token, settings.secret))
+            .returning(VerificationToken.expires)
+        )).scalar_one_or_none()
+        if expires is None or expires <= now:
+            raise VerificationFailed(
+                "This sign-in link is invalid, expired or already used. Ask for a new one."
+            )
+        user_id = (await db.execute(
+            pg_insert(User)
+            .values(id=new_id(), email=identifier, email_verified=now)
+            .on_conflict_do_update(
+                index_elements=[func.lower(User.email)],
+                set_={"email_verified": now, "updated_at": now},
+            )
+            .returning(User.id)
+        )).scalar_one()
+        await end_session(db, resources, previous_session)
+        return await start_session(db, resources, user_id)
+
+
+async def sign_out(resources: Resources, raw: str | None) -> None:
+    async with resources.db.begin() as db:
+        await end_session(db, resources, raw)
+
+
+async def screenname_availability(resources: Resources, name: str) -> tuple[bool, str | None]:
+    if problem := screenname_problem(name):
+        return False, problem
+    async with resources.reads() as db:
+        taken = (await db.execute(
+            select(User.id).where(func.lower(User.screenname) == name.lower())
+        )).first()
+    return (False, "That name is taken.") if taken else (True, None)
+
+
+async def set_screenname(resources: Resources, user_id: str, name: str) -> str:
+    if problem := screenname_problem(name):
+        raise Invalid(problem, fields=["screenname"])
+    try:
+        async with resources.db.begin() as db:
+            await db.execute(
+                update(User).where(User.id == user_id)
+                .values(screenname=name.lower(), updated_at=func.now())
+            )
+    except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "23505":
+            raise Conflict("That screenname is taken.", error="screenname taken") from exc
+        raise
+    return name.lower()

@@ -1,0 +1,1 @@
+"""Schema: Alembic migrations and the tooling that governs them."""

@@ -1,0 +1,25 @@
+"""${message}
+
+Migration: ${up_revision}
+Purpose: TODO say why this change exists
+Ticket: N/A
+Reversible: Yes
+Data Migration: None
+"""
+
+from alembic import op
+import sqlalchemy as sa
+${imports if imports else ""}
+
+revision = ${repr(up_revision)}
+down_revision = ${repr(down_revision)}
+branch_labels = ${repr(branch_labels)}
+depends_on = ${repr(depends_on)}
+
+
+def upgrade() -> None:
+    ${upgrades if upgrades else "pass"}
+
+
+def downgrade() -> None:
+    ${downgrades if downgrades else "pass"}

@@ -1,0 +1,134 @@
+"""One Settings object, read once from the environment (names from the seed where it has them)."""
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+
+class ConfigurationError(RuntimeError):
+    """Start-up cannot continue; the message says what to set."""
+
+
+class OAuthClient:
+    def __init__(self, name: str, client_id: str, client_secret: str, issuer: str | None = None):
+        self.name = name
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.issuer = issuer
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    panamia_env: Environment = "development"
+    panamia_data_dir: Path = Path(".panamia")
+
+    postgres_url: str | None = None
+    postgres_direct_url: str | None = None
+    mongodb_url: str | None = None
+    mongodb_db: str = "panamia"
+
+    auth_secret: str | None = None
+    auth_url: str = "http://localhost:8000"
+    auth_cookie_domain: str | None = None
+    admin_emails: str = ""
+    smtp_url: str | None = None
+    mail_from: str = "Pana MIA <no-reply@localhost>"
+
+    auth_github_id: str | None = None
+    auth_github_secret: str | None = None
+    auth_google_id: str | None = None
+    auth_google_secret: str | None = None
+    auth_oidc_issuer: str | None = None
+    auth_oidc_id: str | None = None
+    auth_oidc_secret: str | None = None
+    auth_oidc_name: str = Field("OpenID Connect", description="Button label for the generic provider")
+
+    pets_url: str = "http://localhost:8001"
+
+    @field_validator("auth_url", "pets_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def is_production(self) -> bool:
+        return self.panamia_env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return urlsplit(self.auth_url).scheme == "https"
+
+    @property
+    def admin_email_set(self) -> frozenset[str]:
+        return frozenset(e.strip().lower() for e in self.admin_emails.split(",") if e.strip())
+
+    @property
+    def secret(self) -> str:
+        if not self.auth_secret:
+            raise ConfigurationError("AUTH_SECRET is not set")
+        return self.auth_secret
+
+    def oauth_clients(self) -> list[OAuthClient]:
+        candidates = [
+            ("github", self.auth_github_id, self.auth_github_secret, None),
+            ("google", self.auth_google_id, self.auth_google_secret,
+             "https://accounts.google.com"),
+            ("oidc", self.auth_oidc_id, self.auth_oidc_secret, self.auth_oidc_issuer),
+        ]
+        return [
+            OAuthClient(name, client_id, client_secret, issuer)
+            for name, client_id, client_secret, issuer in candidates
+            if client_id and client_secret and (name != "oidc" or issuer)
+        ]
+
+    def require_runtime(self) -> "Settings":
+        """Check what a serving process needs; in development fill in a kept secret."""
+        if self.is_production:
+            missing = [
+                name
+                for name, value in (
+                    ("AUTH_SECRET", self.auth_secret),
+                    ("POSTGRES_URL", self.postgres_url),
+                    ("MONGODB_URL", self.mongodb_url),
+                )
+                if not value
+            ]
+            if missing:
+                raise ConfigurationError(
+                    f"PANAMIA_ENV=production needs {', '.join(missing)}: set "
+                    + ("it" if len(missing) == 1 else "them")
+                    + " in the environment."
+                )
+            if len(self.auth_secret or "") < 32:
+                raise ConfigurationError(
+                    "AUTH_SECRET is too short for production: use at least 32 random characters "
+                    "(for example `openssl rand -hex 32`)."
+                )
+        elif not self.auth_secret:
+            self.auth_secret = kept_development_secret(self.panamia_data_dir)
+        return self
+
+
+def kept_development_secret(data_dir: Path) -> str:
+    """A secret generated once per data dir, so restarts and both services agree on it."""
+    path = data_dir / "auth_secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    path.touch(mode=0o600)
+    path.write_text(value)
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

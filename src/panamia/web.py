@@ -1,0 +1,105 @@
+"""What every service's app shares: resources, error envelope, CSRF, health, cookie refresh."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from panamia.errors import install_error_handlers
+from panamia.identity.csrf import verify_csrf
+from panamia.logs import install_redaction
+from panamia.resources import Resources
+from panamia.settings import Settings
+
+HEALTH_TIMEOUT = 2.0
+
+
+class RefreshedSessionCookie:
+    """Adds the Set-Cookie that `current_user` asked for when it slid a session's expiry."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_cookie(message):
+            if message["type"] == "http.response.start":
+                cookie = scope.get("state", {}).get("set_session_cookie")
+                if cookie:
+                    message["headers"] = [*message.get("headers", []),
+                                          (b"set-cookie", cookie.encode("latin-1"))]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+async def _probe(check) -> str:
+    try:
+        await asyncio.wait_for(check(), HEALTH_TIMEOUT)
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "down", and says why
+        return f"down: {type(exc).__name__}"
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health", summary="Whether PostgreSQL and MongoDB answer")
+    async def health(request: Request) -> JSONResponse:
+        resources: Resources = request.app.state.resources
+
+        async def postgres():
+            async with resources.reads() as db:
+                await db.execute(text("SELECT 1"))
+
+        async def mongo():
+            await resources.mongo.command("ping")
+
+        report = {"postgres": await _probe(postgres), "mongo": await _probe(mongo)}
+        healthy = all(v == "ok" for v in report.values())
+        return JSONResponse(report, status_code=200 if healthy else 503)
+
+    return router
+
+
+def create_service(
+    settings: Settings,
+    *,
+    title: str,
+    process_name: str,
+    routers: Iterable[APIRouter],
+    resources: Resources | None = None,
+    background: Iterable[Callable[[Resources], asyncio.Future]] = (),
+) -> FastAPI:
+    """Build a service. Tests pass `resources` bound to their own databases."""
+    settings.require_runtime()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = app.state.resources is None
+        if opened:
+            app.state.resources = Resources.open(settings, process_name)
+        tasks = [asyncio.create_task(start(app.state.resources)) for start in background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            if opened:
+                await app.state.resources.close()
+                app.state.resources = None
+
+    app = FastAPI(title=title, lifespan=lifespan, dependencies=[Depends(verify_csrf)])
+    app.state.resources = resources
+    install_error_handlers(app)
+    install_redaction()
+    app.add_middleware(RefreshedSessionCookie)
+    app.include_router(health_router())
+    for router in routers:
+        app.include_router(router)
+    return app
