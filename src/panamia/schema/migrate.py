@@ -15,6 +15,7 @@ def alembic_config(postgres_url: str) -> Config:
     config.set_main_option("version_locations", str(SCRIPT_LOCATION / "versions"))
     config.set_main_option("file_template", FILE_TEMPLATE)
     config.set_main_option("timezone", "UTC")
+    config.set_main_option("path_separator", "os")
     config.attributes["postgres_url"] = postgres_url
     return config
 
