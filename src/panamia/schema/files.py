@@ -1,0 +1,89 @@
+"""Migration files on disk: their names, headers and checksums.
+
+Shared by validation, the sum file, the ledger and deploy, so all of them agree on what
+a migration is and what its checksum means.
+"""
+
+import ast
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VERSIONS_DIR = Path(__file__).parent / "versions"
+NAME = re.compile(r"^(?P<timestamp>\d{14})_(?P<slug>[a-z0-9]+(?:_[a-z0-9]+)*)$")
+HEADER_LINE = re.compile(r"^(?P<key>[A-Z][A-Za-z -]*):(?P<value>.*)$")
+REQUIRED_HEADERS = ("Migration", "Purpose", "Ticket", "Reversible")
+REVERSIBLE_VALUES = ("Yes", "No", "Partial")
+DATA_MIGRATION_VALUES = ("None", "Inline", "Separate script")
+TICKET = re.compile(r"^(PANA-\d+|N/A)$")
+
+
+def checksum(content: bytes) -> str:
+    """sha256 of the file with line endings normalized, so a CRLF checkout matches."""
+    return hashlib.sha256(content.replace(b"\r\n", b"\n").replace(b"\r", b"\n")).hexdigest()
+
+
+def parse_header(docstring: str) -> dict[str, str]:
+    """`Key: value` lines of a docstring; indented lines continue the previous value."""
+    headers: dict[str, str] = {}
+    key = None
+    for line in docstring.splitlines():
+        match = HEADER_LINE.match(line)
+        if match:
+            key = match["key"].strip()
+            headers.setdefault(key, "")
+            value = match["value"].strip()
+            headers[key] = f"{headers[key]}\n{value}".strip() if headers[key] else value
+        elif key and line.startswith((" ", "\t")) and line.strip():
+            headers[key] = f"{headers[key]}\n{line.strip()}".strip()
+        elif not line.strip():
+            key = None
+    return headers
+
+
+@dataclass
+class MigrationFile:
+    path: Path
+    content: bytes
+    docstring: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    revision: str | None = None
+    down_revision: str | tuple[str, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def checksum(self) -> str:
+        return checksum(self.content)
+
+    @property
+    def reversible(self) -> str | None:
+        return self.headers.get("Reversible")
+
+    @classmethod
+    def read(cls, path: Path) -> "MigrationFile":
+        content = path.read_bytes()
+        migration = cls(path=path, content=content)
+        try:
+            module = ast.parse(content)
+        except SyntaxError:
+            return migration
+        migration.docstring = ast.get_docstring(module) or ""
+        migration.headers = parse_header(migration.docstring)
+        for node in module.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                    try:
+                        setattr(migration, target.id, ast.literal_eval(node.value))
+                    except ValueError:
+                        pass
+        return migration
+
+
+def migration_files(directory: Path = VERSIONS_DIR) -> list[MigrationFile]:
+    """Every migration in `directory`, oldest first (by file name, which starts with a timestamp)."""
+    return [MigrationFile.read(p) for p in sorted(directory.glob("*.py")) if p.name != "__init__.py"]
