@@ -27,6 +27,7 @@ from panamia.db.postgres import create_engine, create_sessionmaker
 from panamia.mail import SmtpMailer
 from panamia.resources import Resources
 from panamia.schema import migrate
+from panamia.schema.mongo_indexes import ensure_indexes
 from panamia.settings import Settings
 
 POSTGRES_ENV = "PANAMIA_TEST_POSTGRES_URL"
@@ -171,11 +172,13 @@ async def connection(engine) -> AsyncIterator:
 async def resources(settings, connection, mongo_client) -> AsyncIterator[Resources]:
     sessionmaker = create_sessionmaker(connection)
     sessionmaker.configure(join_transaction_mode="create_savepoint")
+    mongo = mongo_client[settings.mongodb_db]
+    await ensure_indexes(mongo)
     yield Resources(
         settings=settings,
         db=sessionmaker,
         reads=sessionmaker,
-        mongo=mongo_client[settings.mongodb_db],
+        mongo=mongo,
         mailer=SmtpMailer(settings.smtp_url, settings.mail_from),
     )
     await mongo_client.drop_database(settings.mongodb_db)

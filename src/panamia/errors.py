@@ -6,6 +6,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure
+from sqlalchemy.exc import InterfaceError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -84,6 +86,21 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         return JSONResponse(
             {"error": "invalid", "detail": detail, "fields": fields}, status_code=422
+        )
+
+    @app.exception_handler(ConnectionFailure)
+    async def mongo_down(_: Request, exc: ConnectionFailure) -> JSONResponse:
+        return JSONResponse(
+            {"error": "MongoDB is unavailable", "detail": "Content is unreachable for a moment; "
+             "nothing was changed. Try again shortly."},
+            status_code=503,
+        )
+
+    @app.exception_handler(InterfaceError)
+    async def postgres_down(_: Request, exc: InterfaceError) -> JSONResponse:
+        return JSONResponse(
+            {"error": "PostgreSQL is unavailable", "detail": "Try again shortly."},
+            status_code=503,
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -1,6 +1,7 @@
 """What every service's app shares: resources, error envelope, CSRF, health, cookie refresh."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 
@@ -12,9 +13,11 @@ from panamia.errors import install_error_handlers
 from panamia.identity.csrf import verify_csrf
 from panamia.logs import install_redaction
 from panamia.resources import Resources
+from panamia.schema.mongo_indexes import ensure_indexes
 from panamia.settings import Settings
 
 HEALTH_TIMEOUT = 2.0
+logger = logging.getLogger(__name__)
 
 
 class RefreshedSessionCookie:
@@ -44,6 +47,15 @@ async def _probe(check) -> str:
         return "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means "down", and says why
         return f"down: {type(exc).__name__}"
+
+
+async def _create_indexes(resources: Resources) -> None:
+    """Start even when MongoDB is down: PostgreSQL-only endpoints keep working."""
+    try:
+        await asyncio.wait_for(ensure_indexes(resources.mongo), 10)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("MongoDB indexes not ensured at start-up (%s); content may be slow "
+                       "or unavailable until MongoDB answers", type(exc).__name__)
 
 
 def health_router() -> APIRouter:
@@ -84,6 +96,7 @@ def create_service(
         opened = app.state.resources is None
         if opened:
             app.state.resources = Resources.open(settings, process_name)
+            await _create_indexes(app.state.resources)
         tasks = [asyncio.create_task(start(app.state.resources)) for start in background]
         try:
             yield
