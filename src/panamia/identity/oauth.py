@@ -8,14 +8,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
+import httpx
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.starlette_client import OAuth
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import RedirectResponse
+from joserfc.errors import JoseError
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from starlette.middleware.sessions import SessionMiddleware
 
-from panamia.errors import DomainError, NotFound
+from panamia.errors import Conflict, DomainError, Invalid, NotFound, Unavailable
 from panamia.identity import cookies, service
 from panamia.identity.dependencies import OptionalUser, session_cookie
 from panamia.identity.emails import normalize_email
@@ -75,7 +78,8 @@ def _oidc_profile(token: dict) -> ProviderProfile:
     claims = token.get("userinfo") or {}
     return ProviderProfile(
         provider_account_id=str(claims["sub"]), email=claims.get("email") or "",
-        email_verified=bool(claims.get("email_verified")),
+        # Some providers (Cognito) send the claim as the string "true" or "false".
+        email_verified=claims.get("email_verified") in (True, "true"),
         name=claims.get("name"), image=claims.get("picture"),
     )
 
@@ -85,11 +89,13 @@ async def sign_in_with_provider(
     signed_in_as: str | None, previous_session: str | None,
 ) -> service.NewSession:
     """Auth.js's linking rules, in one transaction."""
-    if not profile.email:
+    try:
+        email = normalize_email(profile.email)
+    except Invalid as exc:
         raise OAuthSignInError(
-            f"{provider} did not share an email address; make one visible there and try again."
-        )
-    email = normalize_email(profile.email)
+            f"{provider} did not share a usable email address; "
+            "make one visible there and try again."
+        ) from exc
     now = datetime.now(UTC)
     token_fields = {
         "access_token": token.get("access_token"), "refresh_token": token.get("refresh_token"),
@@ -97,6 +103,20 @@ async def sign_in_with_provider(
         "scope": token.get("scope"), "id_token": token.get("id_token"),
         "session_state": token.get("session_state"),
     }
+    try:
+        return await _link_and_start_session(
+            resources, provider, kind, profile, email, token_fields, signed_in_as,
+            previous_session, now,
+        )
+    except IntegrityError as exc:
+        # Two first sign-ins of one person raced on the unique email or account.
+        raise Conflict("Another sign-in for this account just happened; try again.") from exc
+
+
+async def _link_and_start_session(
+    resources: Resources, provider: str, kind: str, profile: ProviderProfile, email: str,
+    token_fields: dict, signed_in_as: str | None, previous_session: str | None, now: datetime,
+) -> service.NewSession:
     async with resources.db.begin() as db:
         account_owner = (await db.execute(
             select(Account.user_id).where(
@@ -127,6 +147,13 @@ async def sign_in_with_provider(
 
 
 async def _new_user(db, provider: str, email: str, profile: ProviderProfile, now) -> str:
+    # A user made from an unverified address would later receive that address's email
+    # sign-ins, with a stranger's provider account attached: refuse instead.
+    if not profile.email_verified:
+        raise OAuthSignInError(
+            f"{provider} has not verified {email}. Verify it there, or sign in with an email link.",
+            error="OAuthEmailNotVerified",
+        )
     taken = (await db.execute(
         select(User.id).where(func.lower(User.email) == email)
     )).scalar_one_or_none()
@@ -138,10 +165,17 @@ async def _new_user(db, provider: str, email: str, profile: ProviderProfile, now
         )
     user_id = new_id()
     await db.execute(User.__table__.insert().values(
-        id=user_id, email=email, name=profile.name, image=profile.image,
-        email_verified=now if profile.email_verified else None,
+        id=user_id, email=email, name=profile.name, image=profile.image, email_verified=now,
     ))
     return user_id
+
+
+def _unavailable(provider: str, exc: Exception) -> Unavailable:
+    return Unavailable(
+        f"{provider} could not be reached or gave an unreadable answer ({type(exc).__name__}). "
+        "Try again in a moment.",
+        error="OAuthSignin",
+    )
 
 
 def router(settings: Settings) -> APIRouter:
@@ -173,9 +207,12 @@ def router(settings: Settings) -> APIRouter:
     ):
         client = client_for(provider)
         request.session["callbackUrl"] = callback_url or ""
-        return await client.authorize_redirect(
-            request, f"{settings.auth_url}/api/auth/callback/{provider}"
-        )
+        try:
+            return await client.authorize_redirect(
+                request, f"{settings.auth_url}/api/auth/callback/{provider}"
+            )
+        except (httpx.HTTPError, ValueError) as exc:
+            raise _unavailable(provider, exc) from exc
 
     @api.get("/callback/{provider}", summary="Where a provider sends the browser back",
              response_class=RedirectResponse, status_code=302)
@@ -188,7 +225,10 @@ def router(settings: Settings) -> APIRouter:
             token = await client.authorize_access_token(request)
             profile = (await _github_profile(client, token) if provider == "github"
                        else _oidc_profile(token))
-        except (OAuthError, KeyError, ValueError) as exc:
+        except httpx.HTTPError as exc:
+            raise _unavailable(provider, exc) from exc
+        except (OAuthError, JoseError, KeyError, ValueError) as exc:
+            # JoseError: the ID token's signature or claims (exp, iss, aud, nonce) are wrong.
             raise OAuthSignInError(
                 f"Signing in with {provider} did not complete ({type(exc).__name__}). Try again."
             ) from exc
