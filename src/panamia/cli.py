@@ -5,14 +5,20 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
-from panamia.settings import ConfigurationError, get_settings
+from panamia.logs import uvicorn_log_config
+from panamia.outbox.cli import doctor_command, outbox_app
+from panamia.settings import ConfigurationError, Settings, get_settings
 
 app = typer.Typer(help="Pana MIA: a community platform on PostgreSQL and MongoDB.",
                   no_args_is_help=True)
 db_app = typer.Typer(help="PostgreSQL migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(outbox_app, name="outbox")
+app.command("doctor")(doctor_command)
 err = Console(stderr=True)
 
 
@@ -22,8 +28,19 @@ class Service(str, Enum):
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    """One line on stderr, never wrapped, so the operator sees the whole message."""
+    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
     return typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise _fail(f"the environment does not hold valid settings: {problems}") from None
 
 
 @app.command()
@@ -37,7 +54,7 @@ def dev(
     from panamia import dev as dev_runner
 
     try:
-        code = dev_runner.run(get_settings(), host=host, main_port=main_port, pets_port=pets_port)
+        code = dev_runner.run(_settings(), host=host, main_port=main_port, pets_port=pets_port)
     except (ConfigurationError, dev_runner.DevError) as exc:
         raise _fail(str(exc)) from None
     raise typer.Exit(code)
@@ -52,15 +69,18 @@ def serve(
 ) -> None:
     """Serve one service against the configured databases (the production way to run it)."""
     try:
-        settings = get_settings().require_runtime()
+        settings = _settings().require_runtime()
     except ConfigurationError as exc:
         raise _fail(str(exc)) from None
-    if not settings.postgres_url or not settings.mongodb_url:
-        raise _fail("set POSTGRES_URL and MONGODB_URL (or use `panamia dev`)")
+    missing = [name for name, value in (("POSTGRES_URL", settings.postgres_url),
+                                        ("MONGODB_URL", settings.mongodb_url)) if not value]
+    if missing:
+        raise _fail(f"set {' and '.join(missing)} (or run `panamia dev`, which starts "
+                    "embedded servers)")
     uvicorn.run(
         f"panamia.apps.{service.value}:create_app", factory=True, host=host,
         port=port or (8000 if service is Service.main else 8001), workers=workers,
-        proxy_headers=True, forwarded_allow_ips="127.0.0.1",
+        proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_config=uvicorn_log_config(),
     )
 
 
@@ -69,7 +89,7 @@ def deploy() -> None:
     """Apply pending migrations to POSTGRES_DIRECT_URL, or POSTGRES_URL."""
     from panamia.schema import migrate
 
-    settings = get_settings()
+    settings = _settings()
     url = settings.postgres_direct_url or settings.postgres_url
     if not url:
         raise _fail("set POSTGRES_URL (or POSTGRES_DIRECT_URL) to the database to migrate")

@@ -17,7 +17,8 @@ from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres
 from panamia.schema import migrate
 from panamia.settings import Settings
 
-console = Console()
+# Long URLs and paths are printed whole: a wrapped POSTGRES_URL cannot be copied.
+console = Console(soft_wrap=True)
 PR_SET_PDEATHSIG = 1
 
 
@@ -56,9 +57,11 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _wait_http(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_http(port: int, process: subprocess.Popen, stopping, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if stopping():
+            return
         if process.poll() is not None:
             raise DevError(f"the service on port {port} exited with status {process.returncode}")
         try:
@@ -114,25 +117,33 @@ def run(settings: Settings, *, host: str, main_port: int, pets_port: int) -> int
             cleanup.callback(_stop_process, process)
             services[name] = (port, process)
         for port, process in services.values():
-            _wait_http(port, process)
+            _wait_http(port, process, lambda: stopping)
 
-        console.print(
-            f"\n[bold]panamia is running[/bold]\n"
-            f"  main app     {env['AUTH_URL']}  (API docs at /docs)\n"
-            f"  pets sidecar {env['PETS_URL']}\n"
-            f"  POSTGRES_URL={settings.postgres_url}\n"
-            f"  MONGODB_URL={settings.mongodb_url}\n"
-            f"  data in {data_dir}; sign-in mail in the dev outbox at "
-            f"{env['AUTH_URL']}/api/dev/outbox\n"
-            "Press Ctrl-C to stop.\n"
-        )
+        if not stopping:
+            mail = ("sign-in mail goes out through SMTP_URL" if settings.smtp_url else
+                    f"sign-in mail in the dev outbox at {env['AUTH_URL']}/api/dev/outbox "
+                    "and in this log")
+            lines = [
+                f"main app     {env['AUTH_URL']}  (API docs at /docs)",
+                f"pets sidecar {env['PETS_URL']}",
+                f"POSTGRES_URL={settings.postgres_url}",
+                f"MONGODB_URL={settings.mongodb_url}",
+                f"data in {data_dir}",
+                mail,
+            ]
+            console.print("\n[bold]panamia is running[/bold]")
+            console.print("\n".join(f"  {line}" for line in lines), markup=False,
+                          highlight=False)
+            console.print("Press Ctrl-C to stop.\n")
         while not stopping:
             for name, (port, process) in services.items():
-                if process.poll() is not None:
+                # Ctrl-C reaches the services too; their exit is then part of stopping.
+                if process.poll() is not None and not stopping:
                     console.print(f"[red]the {name} service exited ({process.returncode})[/red]")
                     return 1
-            time.sleep(0.5)
+            time.sleep(0.2)
         console.print("stopping…")
+    console.print("stopped")
     return 0
 
 

@@ -1,5 +1,6 @@
 """One Settings object, read once from the environment (names from the seed where it has them)."""
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -98,6 +99,7 @@ class Settings(BaseSettings):
                     ("AUTH_SECRET", self.auth_secret),
                     ("POSTGRES_URL", self.postgres_url),
                     ("MONGODB_URL", self.mongodb_url),
+                    ("SMTP_URL", self.smtp_url),
                 )
                 if not value
             ]
@@ -118,15 +120,31 @@ class Settings(BaseSettings):
 
 
 def kept_development_secret(data_dir: Path) -> str:
-    """A secret generated once per data dir, so restarts and both services agree on it."""
+    """A secret generated once per data dir, so restarts and both services agree on it.
+
+    Written whole to a scratch file and linked into place, so two services starting at
+    once agree on one value and a crash never leaves an empty secret behind.
+    """
     path = data_dir / "auth_secret"
     if path.exists():
-        return path.read_text().strip()
+        value = path.read_text().strip()
+        if value:
+            return value
+        path.unlink(missing_ok=True)  # left empty by an older version's crash
     data_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_hex(32)
-    path.touch(mode=0o600)
-    path.write_text(value)
-    return value
+    scratch = data_dir / f".auth_secret.{os.getpid()}.{secrets.token_hex(4)}"
+    descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_hex(32))
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(scratch, path)
+    except FileExistsError:
+        pass  # another process linked its value first; read that one
+    finally:
+        scratch.unlink()
+    return path.read_text().strip()
 
 
 @lru_cache

@@ -2,8 +2,13 @@
 
 from fastapi import FastAPI
 
-from panamia.identity import oauth
+from panamia import doctor
+from panamia.articles.routes import router as articles_router
+from panamia.identity import account, oauth
 from panamia.identity.routes import dev_router, router as identity_router
+from panamia.notifications.routes import router as notifications_router
+from panamia.outbox import relay
+from panamia.profiles.routes import router as profiles_router
 from panamia.resources import Resources
 from panamia.settings import Settings, get_settings
 from panamia.web import create_service
@@ -11,11 +16,13 @@ from panamia.web import create_service
 
 def create_app(settings: Settings | None = None, resources: Resources | None = None) -> FastAPI:
     settings = settings or get_settings()
-    routers = [identity_router, oauth.router(settings)]
+    routers = [identity_router, oauth.router(settings), profiles_router, articles_router,
+               account.router, notifications_router, doctor.router]
     if not settings.is_production and not settings.smtp_url:
         routers.append(dev_router)
     app = create_service(
-        settings, title="Pana MIA", process_name="app", routers=routers, resources=resources
+        settings, title="Pana MIA", process_name="app", routers=routers, resources=resources,
+        background=[relay.run_forever],
     )
     oauth.install(app, settings)
     return app

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from panamia.outbox import relay
 from panamia.resources import Resources
 from panamia.settings import Settings, get_settings
 from panamia.web import create_service
@@ -11,5 +12,5 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     settings = settings or get_settings()
     return create_service(
         settings, title="Pana MIA pet sitting", process_name="pets", routers=[],
-        resources=resources,
+        resources=resources, background=[relay.run_forever],
     )

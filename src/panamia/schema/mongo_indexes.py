@@ -9,7 +9,10 @@ from pymongo import IndexModel
 
 from panamia.db.mongo import MongoDatabase
 
-DOCUMENT_MODULES: tuple[str, ...] = ()
+DOCUMENT_MODULES: tuple[str, ...] = (
+    "panamia.profiles.documents", "panamia.articles.documents",
+    "panamia.notifications.documents",
+)
 
 
 def declared_indexes() -> dict[str, list[IndexModel]]:

@@ -1,0 +1,90 @@
+"""Article endpoints of the main app. Who may do what: see `articles/permissions.py`."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from panamia.articles import service
+from panamia.articles.schemas import ArticleCreate, ArticlePage, ArticlePatch, ArticleView
+from panamia.identity.dependencies import CurrentUser, OptionalUser
+from panamia.resources import Resources, get_resources
+
+router = APIRouter(prefix="/api/articles", tags=["articles"])
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+SlugPath = Annotated[str, Path(max_length=100)]
+
+SIGNED_IN = {401: {"description": "Not signed in"}}
+FOUND = {404: {"description": "No such article, or not visible to you"}}
+ALLOWED = {403: {"description": "Visible to you, but not yours to change this way"},
+           409: {"description": "Changed meanwhile, or not in a state that allows this"}}
+
+
+@router.post("", response_model=ArticleView, status_code=201, summary="Write a draft",
+             responses={**SIGNED_IN, 409: {"description": "Slug taken"},
+                        422: {"description": "Names each bad field"}})
+async def create_article(
+    draft: ArticleCreate, user: CurrentUser, resources: ResourcesDep
+) -> ArticleView:
+    """You become the author. Co-authors must be existing users (by id)."""
+    return await service.create_article(resources, user, draft)
+
+
+@router.get("", response_model=ArticlePage, summary="List articles",
+            responses={401: {"description": "`mine=true` without signing in"}})
+async def list_articles(
+    user: OptionalUser,
+    resources: ResourcesDep,
+    author: Annotated[str | None, Query(max_length=64, description="A screenname")] = None,
+    tag: Annotated[str | None, Query(max_length=40)] = None,
+    mine: Annotated[bool, Query(description="Your drafts and published articles")] = False,
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=service.MAX_PAGE_SIZE)] = 20,
+) -> ArticlePage:
+    """Published articles, newest first. `mine=true` lists the articles you wrote or
+    co-wrote, drafts included, last edited first. `author` keeps those the person wrote or
+    co-wrote."""
+    return await service.list_articles(
+        resources, user, author=author, tag=tag, mine=mine, page=page, page_size=page_size
+    )
+
+
+@router.get("/{slug}", response_model=ArticleView, summary="Read an article", responses=FOUND)
+async def get_article(slug: SlugPath, user: OptionalUser, resources: ResourcesDep) -> ArticleView:
+    """Drafts are visible to their author, co-authors and admins; removed articles only to
+    admins."""
+    return await service.get_article(resources, user, slug)
+
+
+@router.patch("/{slug}", response_model=ArticleView, summary="Edit an article",
+              responses={**SIGNED_IN, **FOUND, **ALLOWED})
+async def patch_article(
+    slug: SlugPath, patch: ArticlePatch, user: CurrentUser, resources: ResourcesDep
+) -> ArticleView:
+    """Author, co-author or admin; only the author or an admin may change `coAuthorIds`."""
+    return await service.update_article(resources, user, slug, patch)
+
+
+@router.post("/{slug}/publish", response_model=ArticleView, summary="Publish a draft",
+             responses={**SIGNED_IN, **FOUND, **ALLOWED})
+async def publish_article(
+    slug: SlugPath, user: CurrentUser, resources: ResourcesDep
+) -> ArticleView:
+    """Author or co-author."""
+    return await service.publish_article(resources, user, slug)
+
+
+@router.delete("/{slug}", status_code=204, summary="Remove an article (soft)",
+               responses={**SIGNED_IN, **FOUND, **ALLOWED})
+async def delete_article(slug: SlugPath, user: CurrentUser, resources: ResourcesDep) -> Response:
+    """Author or admin. The article is kept and can be restored by an admin."""
+    await service.remove_article(resources, user, slug)
+    return Response(status_code=204)
+
+
+@router.post("/{slug}/restore", response_model=ArticleView, summary="Restore a removed article",
+             responses={**SIGNED_IN, **FOUND, **ALLOWED})
+async def restore_article(
+    slug: SlugPath, user: CurrentUser, resources: ResourcesDep
+) -> ArticleView:
+    """Admins only; the article returns to the status it had when removed."""
+    return await service.restore_article(resources, user, slug)

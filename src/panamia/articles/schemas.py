@@ -1,0 +1,55 @@
+"""Article bodies and answers at the HTTP edge."""
+
+from datetime import datetime
+
+from pydantic import Field
+
+from panamia.articles.documents import Body, CoAuthorIds, Excerpt, Slug, Status, Tags, Title
+from panamia.profiles.fields import Strict, reject_null
+from panamia.profiles.schemas import Person
+from panamia.schemas import Schema
+
+
+class ArticleCreate(Strict):
+    title: Title
+    slug: Slug | None = Field(None, description="Derived from the title when left out")
+    excerpt: Excerpt = ""
+    body: Body = ""
+    tags: Tags = []
+    co_author_ids: CoAuthorIds = Field([], description="PostgreSQL user ids")
+
+
+class ArticlePatch(Strict):
+    """Only the fields given change; each is replaced whole. The slug never changes."""
+
+    title: Title | None = None
+    excerpt: Excerpt | None = None
+    body: Body | None = None
+    tags: Tags | None = None
+    co_author_ids: CoAuthorIds | None = Field(None, description="Only the author or an admin")
+
+    _not_null = reject_null("title", "excerpt", "body", "tags", "co_author_ids")
+
+
+class ArticleSummary(Schema):
+    slug: str
+    title: str
+    excerpt: str
+    status: Status
+    tags: list[str]
+    author: Person
+    co_authors: list[Person]
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    removed_at: datetime | None = None
+
+
+class ArticleView(ArticleSummary):
+    body: str
+
+
+class ArticlePage(Schema):
+    items: list[ArticleSummary]
+    page: int
+    has_more: bool

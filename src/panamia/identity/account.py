@@ -1,0 +1,47 @@
+"""Deleting one's own account: the PostgreSQL user now, their MongoDB content via the outbox."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response
+from sqlalchemy import delete
+
+from panamia.errors import NotFound
+from panamia.identity import cookies
+from panamia.identity.dependencies import CurrentUser
+from panamia.identity.models import User
+from panamia.outbox import service as outbox_service
+from panamia.resources import Resources, get_resources
+
+router = APIRouter(prefix="/api", tags=["identity"])
+
+
+async def delete_account(resources: Resources, user_id: str) -> None:
+    """One transaction: the user row (accounts and sessions cascade) and a `user.deleted`
+    event, which the relay turns into deleting what the reference map says goes with them."""
+    async with resources.db.begin() as db:
+        deleted = (await db.execute(
+            delete(User).where(User.id == user_id).returning(User.id)
+        )).scalar_one_or_none()
+        if deleted is None:
+            raise NotFound("This account no longer exists.")
+        await outbox_service.enqueue(db, outbox_service.USER_DELETED, {"userId": user_id})
+
+
+@router.delete(
+    "/account", status_code=204, response_class=Response,
+    responses={401: {"description": "Not signed in"}, 403: {"description": "CSRF token missing"}},
+)
+async def delete_my_account(
+    user: CurrentUser, resources: Annotated[Resources, Depends(get_resources)]
+) -> Response:
+    """Delete the signed-in user everywhere and sign them out.
+
+    Sign-in methods and sessions go at once; the profile and notifications leave MongoDB
+    shortly after (through the outbox); articles stay and show as by a deleted user.
+    """
+    await delete_account(resources, user.id)
+    response = Response(status_code=204)
+    cookies.clear_session_cookies(
+        response, resources.settings, cookies.readable_session_cookie_names(resources.settings)
+    )
+    return response

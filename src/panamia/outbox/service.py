@@ -1,0 +1,96 @@
+"""Writing events (in the caller's transaction) and reading the backlog."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panamia.identity.models import new_id
+from panamia.outbox.models import OutboxEvent
+
+NOTIFICATION_CREATE = "notification.create"
+USER_DELETED = "user.deleted"
+
+
+@dataclass(frozen=True)
+class Event:
+    """A claimed event, as the relay hands it to a topic's handler."""
+
+    id: str
+    topic: str
+    payload: dict[str, Any]
+    created_at: datetime
+    attempts: int
+
+
+async def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any]) -> str:
+    """Record an event in the caller's transaction: it exists if and only if the change commits."""
+    event_id = new_id()
+    await session.execute(insert(OutboxEvent).values(id=event_id, topic=topic, payload=payload))
+    return event_id
+
+
+@dataclass(frozen=True)
+class OldestEvent:
+    id: str
+    topic: str
+    created_at: datetime
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+
+
+@dataclass(frozen=True)
+class Backlog:
+    undelivered: int
+    failing: int
+    by_topic: dict[str, int]
+    oldest: OldestEvent | None
+
+
+UNDELIVERED = OutboxEvent.delivered_at.is_(None)
+
+
+async def backlog(session: AsyncSession) -> Backlog:
+    by_topic = dict((await session.execute(
+        select(OutboxEvent.topic, func.count()).where(UNDELIVERED)
+        .group_by(OutboxEvent.topic).order_by(OutboxEvent.topic)
+    )).all())
+    failing = (await session.execute(
+        select(func.count()).where(UNDELIVERED, OutboxEvent.attempts > 0)
+    )).scalar_one()
+    return Backlog(
+        undelivered=sum(by_topic.values()), failing=failing, by_topic=by_topic,
+        oldest=await oldest_undelivered(session),
+    )
+
+
+async def oldest_undelivered(
+    session: AsyncSession, created_before: datetime | None = None
+) -> OldestEvent | None:
+    query = select(
+        OutboxEvent.id, OutboxEvent.topic, OutboxEvent.created_at, OutboxEvent.attempts,
+        OutboxEvent.last_error, OutboxEvent.next_attempt_at,
+    ).where(UNDELIVERED).order_by(OutboxEvent.created_at, OutboxEvent.id).limit(1)
+    if created_before is not None:
+        query = query.where(OutboxEvent.created_at < created_before)
+    row = (await session.execute(query)).first()
+    return OldestEvent(*row) if row else None
+
+
+async def count_undelivered(session: AsyncSession, created_before: datetime) -> int:
+    return (await session.execute(
+        select(func.count()).where(UNDELIVERED, OutboxEvent.created_at < created_before)
+    )).scalar_one()
+
+
+async def pending_user_deletions(session: AsyncSession, user_ids: list[str]) -> set[str]:
+    """Which of these users have a `user.deleted` event still waiting to be relayed."""
+    user_id = OutboxEvent.payload["userId"].astext
+    rows = await session.execute(
+        select(user_id).where(UNDELIVERED, OutboxEvent.topic == USER_DELETED,
+                              user_id.in_(user_ids))
+    )
+    return set(rows.scalars())

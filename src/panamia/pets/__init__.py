@@ -1,0 +1,1 @@
+"""The pet-sitting sidecar: listings, bookings, availability and reviews."""

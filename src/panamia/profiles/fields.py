@@ -1,0 +1,78 @@
+"""Constrained field types shared by the content documents (profiles and articles)."""
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, StringConstraints, field_validator
+
+from panamia.schemas import Schema
+
+
+def mongo_now() -> datetime:
+    """Now, cut to the millisecond BSON keeps, so what we return equals what we read back."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: `Café` and `cafe` compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def folded_words(text: str) -> list[str]:
+    return [word for word in re.split(r"\W+", fold(text)) if word]
+
+
+def _no_control_characters(value: str) -> str:
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\r\t" for c in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _http_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in value):
+        raise ValueError("must be an http(s) URL such as https://example.org/page")
+    return value
+
+
+def normalize_label(value: str) -> str:
+    return " ".join(value.split()).lower() if isinstance(value, str) else value
+
+
+Text = Annotated[str, AfterValidator(_no_control_characters)]
+Url = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_http_url)]
+# Categories and tags: trimmed, single-spaced, lower case, so filters match exactly.
+Label = Annotated[
+    str, BeforeValidator(normalize_label), StringConstraints(min_length=1, max_length=40),
+    AfterValidator(_no_control_characters),
+]
+
+
+def unique(values: list) -> list:
+    return list(dict.fromkeys(values))
+
+
+class Strict(Schema):
+    """A body that names an unknown field is refused, naming it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def reject_null(*fields: str):
+    """For PATCH bodies: these fields may be left out, but not set to null."""
+
+    def check(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be null")
+        return value
+
+    return field_validator(*fields, mode="before")(classmethod(check))

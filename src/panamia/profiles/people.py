@@ -1,0 +1,39 @@
+"""People as content shows them, read from PostgreSQL in one statement per page."""
+
+from collections.abc import Iterable
+
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from panamia.identity.models import User
+from panamia.profiles.schemas import Person
+from panamia.resources import Resources
+
+DELETED_NAME = "Deleted user"
+
+_BY_IDS = select(User.id, User.screenname, User.name).where(
+    User.id == any_(bindparam("ids", type_=ARRAY(String)))
+)
+
+
+async def people_by_id(resources: Resources, ids: Iterable[str]) -> dict[str, Person]:
+    """Everyone of `ids` who still has an account: `WHERE id = ANY(:ids)`, one round trip."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    async with resources.reads() as db:
+        rows = (await db.execute(_BY_IDS, {"ids": wanted})).all()
+    return {row.id: Person(id=row.id, screenname=row.screenname, name=row.name) for row in rows}
+
+
+def person_or_deleted(people: dict[str, Person], user_id: str) -> Person:
+    return people.get(user_id) or Person(id=user_id, screenname=None, name=DELETED_NAME)
+
+
+async def person_by_screenname(resources: Resources, screenname: str) -> Person | None:
+    async with resources.reads() as db:
+        row = (await db.execute(
+            select(User.id, User.screenname, User.name)
+            .where(func.lower(User.screenname) == screenname.lower())
+        )).first()
+    return Person(id=row.id, screenname=row.screenname, name=row.name) if row else None

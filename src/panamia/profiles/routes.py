@@ -1,0 +1,60 @@
+"""Profile endpoints of the main app: your own profile, public profiles, the directory."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from panamia.identity.dependencies import CurrentUser
+from panamia.profiles import service
+from panamia.profiles.schemas import DirectoryPage, OwnProfile, ProfilePatch, PublicProfile
+from panamia.resources import Resources, get_resources
+
+router = APIRouter(prefix="/api", tags=["profiles"])
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+SIGNED_IN = {401: {"description": "Not signed in"}}
+MONGO_DOWN = {503: {"description": "MongoDB is unavailable"}}
+
+
+@router.get("/profile", response_model=OwnProfile, summary="Your account and profile",
+            responses={**SIGNED_IN, **MONGO_DOWN})
+async def get_profile(user: CurrentUser, resources: ResourcesDep) -> OwnProfile:
+    """`user` comes from PostgreSQL, `profile` from MongoDB; the profile is created with
+    defaults (inactive, so not yet public) on first access."""
+    return await service.own_profile(resources, user)
+
+
+@router.patch(
+    "/profile", response_model=OwnProfile, summary="Change parts of your profile",
+    responses={**SIGNED_IN, **MONGO_DOWN, 409: {"description": "Changed meanwhile"},
+               413: {"description": "The profile would exceed 64 KiB"},
+               422: {"description": "Names each bad field"}},
+)
+async def patch_profile(
+    patch: ProfilePatch, user: CurrentUser, resources: ResourcesDep
+) -> OwnProfile:
+    """Only the fields given change. `hours` and `socialLinks` merge per day and per
+    network (`null` removes one); `customLinks` and every other field are replaced whole.
+    Set `active: true` to appear in the directory and at `/api/profiles/{screenname}`."""
+    return await service.update_profile(resources, user, patch)
+
+
+@router.get("/profiles/{screenname}", response_model=PublicProfile,
+            summary="A public profile", responses={404: {"description": "Unknown or inactive"}})
+async def get_public_profile(
+    screenname: Annotated[str, Path(max_length=64)],
+    resources: ResourcesDep,
+) -> PublicProfile:
+    return await service.public_profile(resources, screenname)
+
+
+@router.get("/directory", response_model=DirectoryPage, summary="Search active profiles")
+async def get_directory(
+    resources: ResourcesDep,
+    q: Annotated[str | None, Query(max_length=100, description="Words to look for")] = None,
+    category: Annotated[str | None, Query(max_length=40)] = None,
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+) -> DirectoryPage:
+    """Active profiles sorted by name, 20 a page. Each word of `q` must begin a word of
+    the name, bio or categories (case and accents ignored); `category` matches exactly."""
+    return await service.directory(resources, q=q, category=category, page=page)

@@ -1,0 +1,79 @@
+"""Profile bodies and answers at the HTTP edge."""
+
+from datetime import datetime
+
+from pydantic import Field
+
+from panamia.profiles.documents import (
+    Bio,
+    Categories,
+    Extra,
+    Hours,
+    Images,
+    Location,
+    Name,
+    ProfileFields,
+    SocialLinks,
+)
+from panamia.profiles.fields import Strict, reject_null
+from panamia.schemas import Schema
+
+
+class ProfilePatch(Strict):
+    """Only the fields given change. `hours` and `socialLinks` merge key by key: a day or a
+    network given replaces that day or network, `null` removes it, others stay as they are;
+    `customLinks`, when given, replaces the whole list. Every other field is replaced whole;
+    `location: null` removes the location."""
+
+    name: Name | None = None
+    bio: Bio | None = None
+    images: Images | None = None
+    social_links: SocialLinks | None = None
+    hours: Hours | None = None
+    categories: Categories | None = None
+    location: Location | None = None
+    active: bool | None = None
+    extra: Extra | None = None
+
+    _not_null = reject_null(
+        "name", "bio", "images", "social_links", "hours", "categories", "active", "extra"
+    )
+
+
+class ProfileView(ProfileFields):
+    user_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class PublicProfile(ProfileView):
+    screenname: str | None
+
+
+class Person(Schema):
+    """Someone as others see them: never the email."""
+
+    id: str
+    screenname: str | None
+    name: str | None
+
+
+class UserView(Schema):
+    id: str
+    email: str
+    name: str | None
+    image: str | None
+    screenname: str | None
+    role: str
+    is_admin: bool
+
+
+class OwnProfile(Schema):
+    user: UserView = Field(description="From PostgreSQL, the authority on identity")
+    profile: ProfileView = Field(description="From MongoDB")
+
+
+class DirectoryPage(Schema):
+    items: list[PublicProfile]
+    page: int
+    has_more: bool

@@ -1,0 +1,147 @@
+"""Profile use cases: ensure, read, edit, show publicly, list in the directory."""
+
+import re
+from typing import Any
+
+import bson
+
+from panamia.db.mongo import MongoDatabase
+from panamia.errors import Conflict, DomainError, NotFound
+from panamia.identity.dependencies import Principal
+from panamia.profiles import documents, people, repository
+from panamia.profiles.documents import ProfileDocument, ProfileFields
+from panamia.profiles.fields import folded_words, mongo_now, normalize_label
+from panamia.profiles.schemas import (
+    DirectoryPage,
+    OwnProfile,
+    ProfilePatch,
+    ProfileView,
+    PublicProfile,
+    UserView,
+)
+from panamia.resources import Resources
+
+DIRECTORY_PAGE_SIZE = 20
+MAX_QUERY_WORDS = 5
+SAVE_ATTEMPTS = 3
+MERGED = ("social_links", "hours")
+
+
+class TooLarge(DomainError):
+    status = 413
+    error = "too large"
+
+
+async def ensure_profile(
+    mongo: MongoDatabase, user_id: str, name: str | None = None
+) -> dict[str, Any]:
+    """The user's profile, created with defaults on first access. Safe to race."""
+    profile = await repository.upsert_profile(
+        mongo, user_id, documents.new_profile(name, mongo_now())
+    )
+    if profile is None:  # lost the race to a writer that removed it again
+        raise Conflict("The profile changed while it was being created; try again.")
+    return profile
+
+
+def user_view(principal: Principal) -> UserView:
+    return UserView(
+        id=principal.id, email=principal.email, name=principal.name, image=principal.image,
+        screenname=principal.screenname, role=principal.role, is_admin=principal.is_admin,
+    )
+
+
+async def own_profile(resources: Resources, principal: Principal) -> OwnProfile:
+    """The signed-in person as PostgreSQL knows them (read with the session, no extra query)
+    and their profile document (created on this first access)."""
+    profile = await ensure_profile(resources.mongo, principal.id, principal.name)
+    return OwnProfile(user=user_view(principal), profile=ProfileView.model_validate(profile))
+
+
+def merge(current: ProfileFields, patch: ProfilePatch) -> ProfileFields:
+    changes: dict[str, Any] = {}
+    for name in patch.model_fields_set:
+        value = getattr(patch, name)
+        if name in MERGED:
+            value = getattr(current, name).model_copy(
+                update={key: getattr(value, key) for key in value.model_fields_set}
+            )
+        changes[name] = value
+    return current.model_copy(update=changes)
+
+
+def check_size(document: dict[str, Any]) -> None:
+    size = len(bson.encode(document))
+    if size > documents.MAX_DOCUMENT_BYTES:
+        raise TooLarge(
+            f"The profile would be {size:,} bytes; a profile holds at most "
+            f"{documents.MAX_DOCUMENT_BYTES:,} bytes (64 KiB). Shorten the bio, or use "
+            "fewer or shorter images, links or extra fields."
+        )
+
+
+async def update_profile(
+    resources: Resources, principal: Principal, patch: ProfilePatch
+) -> OwnProfile:
+    """Merge `patch` into the stored profile and save it unless someone saved in between
+    (then merge again, a few times). The merged document must stay within 64 KiB."""
+    for _ in range(SAVE_ATTEMPTS):
+        raw = await ensure_profile(resources.mongo, principal.id, principal.name)
+        current = ProfileDocument.model_validate(raw)
+        merged = merge(current, patch)
+        values = {**documents.stored(merged, set(patch.model_fields_set)),
+                  "updatedAt": mongo_now()}
+        check_size({**raw, **values})
+        saved = await repository.set_if_version(
+            resources.mongo, principal.id, current.version, values
+        )
+        if saved is not None:
+            return OwnProfile(user=user_view(principal),
+                              profile=ProfileView.model_validate(saved))
+    raise Conflict("The profile kept changing while it was being saved; try again.")
+
+
+def not_found(screenname: str) -> NotFound:
+    return NotFound(f"No public profile is named {screenname!r}.",
+                    error="profile not found")
+
+
+async def public_profile(resources: Resources, screenname: str) -> PublicProfile:
+    person = await people.person_by_screenname(resources, screenname)
+    if person is None:
+        raise not_found(screenname)
+    profile = await repository.find_active(resources.mongo, person.id)
+    if profile is None:
+        raise not_found(screenname)
+    return PublicProfile.model_validate({**profile, "screenname": person.screenname})
+
+
+def directory_query(q: str | None, category: str | None) -> dict[str, Any]:
+    """Every word of `q` must start a word of the name, bio or categories (accents and
+    case ignored). Anchored prefix regexes on the indexed `searchWords` field stand in for
+    `$text`, which SecantusDB lacks."""
+    query: dict[str, Any] = {"active": True}
+    words = folded_words(q or "")[:MAX_QUERY_WORDS]
+    if words:
+        query["$and"] = [{"searchWords": {"$regex": f"^{re.escape(w)}"}} for w in words]
+    if category:
+        query["categories"] = normalize_label(category)
+    return query
+
+
+async def directory(
+    resources: Resources, *, q: str | None, category: str | None, page: int
+) -> DirectoryPage:
+    """Active profiles by name, 20 a page; screennames come from PostgreSQL in one query.
+    A profile whose account is gone is left out."""
+    found = await repository.find_page(
+        resources.mongo, directory_query(q, category),
+        skip=(page - 1) * DIRECTORY_PAGE_SIZE, limit=DIRECTORY_PAGE_SIZE + 1,
+    )
+    shown = found[:DIRECTORY_PAGE_SIZE]
+    owners = await people.people_by_id(resources, (p["userId"] for p in shown))
+    items = [
+        PublicProfile.model_validate({**p, "screenname": owners[p["userId"]].screenname})
+        for p in shown if p["userId"] in owners
+    ]
+    return DirectoryPage(items=items, page=page, has_more=len(found) > DIRECTORY_PAGE_SIZE)

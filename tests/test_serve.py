@@ -1,0 +1,133 @@
+"""`panamia serve main` as an operator runs it: a real process, real HTTP, real SMTP, its logs."""
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from panamia.identity.tokens import session_token_hash, verification_token_hash
+from panamia.schema import migrate
+from tests.conftest import POSTGRES_ENV, free_port, recreate_database, worker_name
+
+SECRET = "serve-test-secret-" + "s" * 40
+
+
+@pytest.fixture(scope="module")
+async def serve_database_url(pytestconfig) -> str:
+    """A migrated database of its own: the served process commits for real."""
+    url = await recreate_database(
+        os.environ[POSTGRES_ENV], f"panamia_serve_{worker_name(pytestconfig)}"
+    )
+    await asyncio.to_thread(migrate.upgrade, url)
+    return url
+
+
+def wait_until_listening(process: subprocess.Popen, port: int, output: Path, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"serve exited with {process.returncode}:\n{output.read_text()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"serve did not answer /health within {timeout}s:\n{output.read_text()}")
+
+
+@pytest.fixture
+def served_main(tmp_path, serve_database_url, server_urls, smtp_server):
+    """The main app in its own process; yields (base_url, stop) where stop() returns its output."""
+    port = free_port()
+    output = tmp_path / "serve.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH_", "PANAMIA_"))}
+    env.update(
+        PANAMIA_ENV="test",
+        PANAMIA_DATA_DIR=str(tmp_path / "data"),
+        POSTGRES_URL=serve_database_url,
+        MONGODB_URL=server_urls[1],
+        MONGODB_DB=f"serve_{uuid.uuid4().hex[:12]}",
+        AUTH_SECRET=SECRET,
+        AUTH_URL=f"http://127.0.0.1:{port}",
+        SMTP_URL=f"smtp://127.0.0.1:{smtp_server.port}",
+    )
+    with output.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "panamia", "serve", "main", "--port", str(port)],
+            env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_listening(process, port, output)
+
+        def stop() -> str:
+            process.send_signal(signal.SIGTERM)
+            # Uvicorn shuts down gracefully, then re-raises SIGTERM so supervisors see it.
+            assert process.wait(20) in (0, -signal.SIGTERM)
+            logged = output.read_text()
+            assert "Application shutdown complete" in logged
+            return logged
+
+        yield f"http://127.0.0.1:{port}", stop
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def wait_for_mail(mailbox, address: str, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if messages := mailbox.to(address):
+            return messages[-1]
+        await asyncio.sleep(0.05)
+    pytest.fail(f"no mail reached {address} within {timeout}s")
+
+
+def access_line(method: str, path: str, status: int) -> re.Pattern:
+    """An access log line as uvicorn writes it, not a quote of the record inside an error."""
+    return re.compile(rf'^INFO: +\S+ - "{method} {path} HTTP/1\.1" {status}\b', re.MULTILINE)
+
+
+class TestLogsOfAServedMagicLinkSignIn:
+    async def test_access_log_shows_the_requests_but_no_token_cookie_or_hash(
+        self, served_main, mailbox
+    ):
+        base_url, stop = served_main
+        address = f"log-{uuid.uuid4().hex[:8]}@example.org"
+        async with httpx.AsyncClient(base_url=base_url) as http:
+            csrf = (await http.get("/api/auth/csrf")).json()["csrfToken"]
+            sent = await http.post("/api/auth/signin/email", json={"email": address},
+                                   headers={"X-CSRF-Token": csrf})
+            assert sent.status_code == 200, sent.text
+            mail = await wait_for_mail(mailbox, address)
+            link = re.search(r"http://\S+", mail.get_content()).group(0)
+            token = parse_qs(urlsplit(link).query)["token"][0]
+            opened = await http.get(link)
+            assert opened.status_code == 302, opened.text
+            cookie = opened.cookies["authjs.session-token"]
+            session = (await http.get("/api/auth/session")).json()
+        assert session["user"]["email"] == address
+        logged = stop()
+
+        for secret in (token, cookie, verification_token_hash(token, SECRET),
+                       session_token_hash(cookie, SECRET), csrf):
+            assert secret not in logged
+        for method, path, status in (
+            ("GET", r"/api/auth/csrf", 200),
+            ("POST", r"/api/auth/signin/email", 200),
+            ("GET", r"/api/auth/callback/email\?\S*token=\[redacted\]\S*", 302),
+            ("GET", r"/api/auth/session", 200),
+        ):
+            assert access_line(method, path, status).search(logged), (method, path, logged)
+        assert "Logging error" not in logged
