@@ -11,11 +11,11 @@ from rich.markup import escape
 
 from panamia.logs import uvicorn_log_config
 from panamia.outbox.cli import doctor_command, outbox_app
+from panamia.schema.cli import db_app
 from panamia.settings import ConfigurationError, Settings, get_settings
 
 app = typer.Typer(help="Pana MIA: a community platform on PostgreSQL and MongoDB.",
                   no_args_is_help=True)
-db_app = typer.Typer(help="PostgreSQL migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
 app.command("doctor")(doctor_command)
@@ -82,16 +82,3 @@ def serve(
         port=port or (8000 if service is Service.main else 8001), workers=workers,
         proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_config=uvicorn_log_config(),
     )
-
-
-@db_app.command()
-def deploy() -> None:
-    """Apply pending migrations to POSTGRES_DIRECT_URL, or POSTGRES_URL."""
-    from panamia.schema import migrate
-
-    settings = _settings()
-    url = settings.postgres_direct_url or settings.postgres_url
-    if not url:
-        raise _fail("set POSTGRES_URL (or POSTGRES_DIRECT_URL) to the database to migrate")
-    migrate.upgrade(url)
-    Console().print("migrations applied")

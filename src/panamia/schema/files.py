@@ -17,6 +17,7 @@ REQUIRED_HEADERS = ("Migration", "Purpose", "Ticket", "Reversible")
 REVERSIBLE_VALUES = ("Yes", "No", "Partial")
 DATA_MIGRATION_VALUES = ("None", "Inline", "Separate script")
 TICKET = re.compile(r"^(PANA-\d+|N/A)$")
+LINT_ALLOW = re.compile(r"^Lint-Allow:\s*(?P<rule>\S+)\s+because\s+(?P<reason>\S.*)$")
 
 
 def checksum(content: bytes) -> str:
@@ -63,6 +64,12 @@ class MigrationFile:
     def reversible(self) -> str | None:
         return self.headers.get("Reversible")
 
+    @property
+    def lint_allowances(self) -> dict[str, str]:
+        """Rule id -> reason, from `Lint-Allow: <rule-id> because <reason>` header lines."""
+        matches = (LINT_ALLOW.match(line) for line in self.docstring.splitlines())
+        return {m["rule"]: m["reason"].strip() for m in matches if m}
+
     @classmethod
     def read(cls, path: Path) -> "MigrationFile":
         content = path.read_bytes()
@@ -74,16 +81,22 @@ class MigrationFile:
         migration.docstring = ast.get_docstring(module) or ""
         migration.headers = parse_header(migration.docstring)
         for node in module.body:
+            # `revision = "…"`, or Alembic's own template's `revision: str = "…"`
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = node.targets[0]
-                if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
-                    try:
-                        setattr(migration, target.id, ast.literal_eval(node.value))
-                    except ValueError:
-                        pass
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                try:
+                    setattr(migration, target.id, ast.literal_eval(value))
+                except ValueError:
+                    pass
         return migration
 
 
 def migration_files(directory: Path = VERSIONS_DIR) -> list[MigrationFile]:
-    """Every migration in `directory`, oldest first (by file name, which starts with a timestamp)."""
-    return [MigrationFile.read(p) for p in sorted(directory.glob("*.py")) if p.name != "__init__.py"]
+    """Every migration in `directory`, oldest first (by file name: it starts with a timestamp)."""
+    paths = sorted(directory.glob("*.py"))
+    return [MigrationFile.read(p) for p in paths if p.name != "__init__.py"]

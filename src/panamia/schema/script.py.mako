@@ -1,8 +1,8 @@
 """${message}
 
 Migration: ${up_revision}
-Purpose: TODO say why this change exists
-Ticket: N/A
+Purpose: ${config.attributes.get("purpose") or "TODO say why this change exists"}
+Ticket: ${config.attributes.get("ticket") or "N/A"}
 Reversible: Yes
 Data Migration: None
 """
@@ -18,7 +18,10 @@ depends_on = ${repr(depends_on)}
 
 
 def upgrade() -> None:
-    ${upgrades if upgrades else "pass"}
+    op.execute("SET LOCAL lock_timeout = '5s'")
+% if upgrades:
+    ${upgrades}
+% endif
 
 
 def downgrade() -> None:
