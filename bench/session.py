@@ -1,0 +1,611 @@
+"""What checking the session cookie costs: anonymous vs authenticated requests, one server.
+
+Run: `.venv/bin/python bench/session.py [--seconds 5] [--concurrency 32] [--rounds 2] [--profile]`
+
+It starts embedded PostgreSQL and SecantusDB when POSTGRES_URL / MONGODB_URL are unset (else
+it makes a throw-away database on the given servers and drops it at the end), migrates it,
+creates one user with one session, and serves an app built by `panamia.web.create_service`
+with two no-op routes under a real uvicorn (one worker, its own process): `/anon` (no auth)
+and `/authed` (depends on `CurrentUser`). A load loop in this process keeps `--concurrency`
+keep-alive HTTP/1.1 connections busy over loopback for `--seconds` per phase, anonymous and
+authenticated phases alternating `--rounds` times. It prints figures and asserts nothing.
+
+How to read them:
+
+* rps: completed requests per second per route; `ratio` = authed / anon (target >= 0.5).
+  Both routes pay the same middleware, CSRF dependency and JSON response, so the gap is the
+  cookie check: an HMAC of the token, a pool checkout, one query, the Principal.
+* p50 / p99: latency seen by the client, including queueing behind `--concurrency`.
+* cpu: share of one core used by the server process, PostgreSQL (embedded only) and this load
+  generator. The server near 100% means it is the bottleneck, as intended. The machine's
+  cores are shared by all three and by whatever else runs: the load average is printed, and
+  `server CPU per request` (server CPU time / requests) is the figure that other load skews
+  least. Its ratio is the one to compare between runs on a busy machine.
+* PostgreSQL round trips per authenticated request (target 1): counted in the server at the
+  asyncpg protocol. Every exchange that sends messages and waits for the server's answer is
+  one round trip: a simple query (how BEGIN/COMMIT/ROLLBACK travel), a prepare, a
+  bind+execute, a statement close, a COPY. (Counting costs the server a few microseconds
+  per round trip.) Connections opened are counted on their own line;
+  each costs a start-up exchange and a server process on top. Measured over the
+  authenticated load phases and over `--count` sequential requests after warm-up; the
+  breakdown names the statements. Under load, the first use of each pooled connection after
+  an anonymous phase shows a ping (BEGIN, an empty query, ROLLBACK): the pool pings a
+  connection that has been idle for more than a second before handing it out.
+* `--profile` adds one more phase per route with the server under cProfile (CPU time) and
+  prints where the server's time goes per request: by package and by function, and what
+  authed adds to anon. cProfile inflates small calls, so read the shares, not the totals.
+"""
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+SECRET = "bench-secret-" + "b" * 40
+COOKIE = "authjs.session-token"
+
+
+# --------------------------------------------------------------------------------------
+# Server side (runs in its own process: `bench/session.py --serve PORT`)
+# --------------------------------------------------------------------------------------
+
+# asyncpg protocol coroutines that each send messages ending in Sync (or a simple Query)
+# and wait for ReadyForQuery: one network round trip apiece.
+_EXCHANGES = ("query", "prepare", "bind_execute", "bind_execute_many", "bind", "execute",
+              "close_portal", "close_statement", "copy_in", "copy_out")
+
+
+class RoundTrips:
+    def __init__(self):
+        self.by_kind: Counter = Counter()
+        self.connections = 0
+
+    def take(self) -> dict:
+        taken = {
+            "total": sum(self.by_kind.values()),
+            "connections": self.connections,
+            "by_kind": {f"{kind}: {sql}": n for (kind, sql), n in self.by_kind.most_common()},
+        }
+        self.by_kind.clear()
+        self.connections = 0
+        return taken
+
+
+def _statement_text(kind: str, args: tuple) -> str:
+    if kind == "query":
+        text = args[0]
+    elif kind == "prepare":
+        text = args[1]
+    else:
+        text = getattr(args[0], "query", "") if args else ""
+    text = " ".join(str(text).split())
+    return text if len(text) <= 90 else text[:87] + "..."
+
+
+class _CountingProtocol:
+    """Stands in for an asyncpg connection's protocol object and counts its exchanges."""
+
+    def __init__(self, inner, counter: RoundTrips):
+        self._inner = inner
+        self._counter = counter
+
+    def __getattr__(self, name):
+        attr = getattr(self._inner, name)
+        if name not in _EXCHANGES:
+            return attr
+        counter = self._counter
+
+        def exchange(*args, **kwargs):
+            counter.by_kind[(name, _statement_text(name, args))] += 1
+            return attr(*args, **kwargs)
+
+        return exchange
+
+
+def count_round_trips() -> RoundTrips:
+    """Wrap every asyncpg connection made from now on in this process."""
+    import asyncpg.connection
+
+    counter = RoundTrips()
+    original_init = asyncpg.connection.Connection.__init__
+
+    def init(self, protocol, *args, **kwargs):
+        counter.connections += 1
+        original_init(self, _CountingProtocol(protocol, counter), *args, **kwargs)
+
+    asyncpg.connection.Connection.__init__ = init
+    return counter
+
+
+def package_of(filename: str) -> str:
+    if filename.startswith("~") or filename.startswith("<"):
+        return "builtins (C)"
+    parts = Path(filename).parts
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1].split(".")[0]
+    if "panamia" in parts:
+        return "panamia"
+    if "lib" in parts:
+        return "stdlib (" + (Path(filename).stem if Path(filename).parent.name != "asyncio"
+                             else "asyncio") + ")"
+    return filename
+
+
+def profile_report(profiler: cProfile.Profile, requests: int) -> dict:
+    stats = pstats.Stats(profiler)
+    by_package: Counter = Counter()
+    functions = []
+    total = 0.0
+    for (filename, line, name), (_, ncalls, tottime, cumtime, _) in stats.stats.items():
+        by_package[package_of(filename)] += tottime
+        total += tottime
+        functions.append((tottime, ncalls, f"{package_of(filename)}:{Path(filename).name}"
+                                            f":{line}({name})"))
+    functions.sort(reverse=True)
+    per_request = 1e6 / max(requests, 1)
+    return {
+        "requests": requests,
+        "total_us_per_request": total * per_request,
+        "by_package": {p: t * per_request for p, t in by_package.items()},
+        "functions": {where: (t * per_request, n / max(requests, 1))
+                      for t, n, where in functions if t * per_request >= 0.5},
+    }
+
+
+def serve(port: int) -> None:
+    import uvicorn
+    from fastapi import APIRouter
+
+    from panamia.identity.dependencies import CurrentUser
+    from panamia.settings import Settings
+    from panamia.web import create_service
+
+    counter = count_round_trips()
+    profiler: list[cProfile.Profile] = []
+
+    routes = APIRouter()
+
+    @routes.get("/anon")
+    async def anon() -> dict:
+        return {"ok": True}
+
+    @routes.get("/authed")
+    async def authed(user: CurrentUser) -> dict:
+        return {"ok": True}
+
+    control = APIRouter(prefix="/_bench")
+
+    @control.get("/round-trips")
+    async def round_trips() -> dict:
+        """Counts since the last call, then starts again from zero."""
+        return counter.take()
+
+    @control.get("/profile/start")
+    async def profile_start() -> dict:
+        profiler[:] = [cProfile.Profile(time.process_time)]  # CPU time: other load can't skew it
+        profiler[0].enable()
+        return {}
+
+    @control.get("/profile/stop")
+    async def profile_stop(requests: int) -> dict:
+        profiler[0].disable()
+        return profile_report(profiler.pop(), requests)
+
+    settings = Settings(_env_file=None)
+    app = create_service(settings, title="session bench", process_name="bench",
+                         routers=[routes, control])
+    uvicorn.Server(uvicorn.Config(
+        app, host="127.0.0.1", port=port, workers=1, access_log=False, log_level="warning",
+    )).run()
+
+
+# --------------------------------------------------------------------------------------
+# Databases
+# --------------------------------------------------------------------------------------
+
+def with_database(server_url: str, name: str) -> str:
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def recreate_database(server_url: str, name: str, *, drop_only: bool = False) -> None:
+    from sqlalchemy import text
+
+    from panamia.db.postgres import create_engine
+
+    engine = create_engine(server_url, "bench", isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if not drop_only:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+
+
+async def drop_mongo_database(url: str, name: str) -> None:
+    from panamia.db.mongo import create_client
+
+    client = create_client(url, "bench")
+    try:
+        await client.drop_database(name)
+    finally:
+        await client.close()
+
+
+async def seed(settings) -> str:
+    """One user with one fresh session (no expiry slide during the run); the raw token."""
+    from sqlalchemy import insert
+
+    from panamia.identity import service
+    from panamia.identity.models import User, new_id
+    from panamia.resources import Resources
+
+    resources = Resources.open(settings, "bench")
+    try:
+        user_id = new_id()
+        async with resources.db.begin() as db:
+            await db.execute(insert(User).values(id=user_id, email="bench@example.org"))
+            new = await service.start_session(db, resources, user_id)
+        return new.token
+    finally:
+        await resources.close()
+
+
+# --------------------------------------------------------------------------------------
+# Load
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class Phase:
+    route: str
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)
+    round_trips: dict = field(default_factory=dict)
+
+    def add(self, other: "Phase") -> None:
+        self.requests += other.requests
+        self.errors += other.errors
+        self.seconds += other.seconds
+        self.latencies += other.latencies
+        for key, value in other.cpu.items():
+            self.cpu[key] = self.cpu.get(key, 0.0) + value * other.seconds
+        for key in ("total", "connections"):
+            self.round_trips[key] = self.round_trips.get(key, 0) + other.round_trips.get(key, 0)
+        kinds = Counter(self.round_trips.get("by_kind", {}))
+        kinds.update(other.round_trips.get("by_kind", {}))
+        self.round_trips["by_kind"] = dict(kinds)
+
+    def finish(self) -> "Phase":
+        self.cpu = {k: v / self.seconds for k, v in self.cpu.items()}
+        return self
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def request_bytes(path: str, cookie: str | None) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Accept: application/json"]
+    if cookie:
+        lines.append(f"Cookie: {COOKIE}={cookie}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+async def one_connection(port: int, request: bytes, deadline: float, phase: Phase) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    clock = time.perf_counter
+    latencies = phase.latencies
+    try:
+        while (started := clock()) < deadline:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            at = head.lower().find(b"content-length:")
+            if at < 0:
+                raise RuntimeError(f"response without Content-Length: {head[:200]!r}")
+            length = int(head[at + 15:head.index(b"\r\n", at)])
+            await reader.readexactly(length)
+            latencies.append(clock() - started)
+            phase.requests += 1
+            if head[9:12] != b"200":
+                phase.errors += 1
+    finally:
+        writer.close()
+
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process so far."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(pgdata: Path | None) -> float | None:
+    """CPU of the embedded postmaster, its live children and the children it has reaped
+    (None when POSTGRES_URL names an external server)."""
+    if pgdata is None:
+        return None
+    try:
+        postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+        fields = _stat(postmaster)
+    except (OSError, ValueError, IndexError):
+        return None
+    ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            child = stat.read_text().rsplit(")", 1)[1].split()
+            if int(child[1]) == postmaster:
+                ticks += int(child[11]) + int(child[12])
+        except (OSError, ValueError, IndexError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def load(port: int, path: str, cookie: str | None, seconds: float, concurrency: int,
+               server_pid: int, pgdata: Path | None) -> Phase:
+    phase = Phase(path)
+    request = request_bytes(path, cookie)
+    before = (cpu_seconds(server_pid), postgres_cpu_seconds(pgdata), sum(os.times()[:2]))
+    started = time.perf_counter()
+    deadline = started + seconds
+    await asyncio.gather(*(one_connection(port, request, deadline, phase)
+                           for _ in range(concurrency)))
+    phase.seconds = time.perf_counter() - started
+    after = (cpu_seconds(server_pid), postgres_cpu_seconds(pgdata), sum(os.times()[:2]))
+    names = ("server", "postgres", "load generator")
+    phase.cpu = {name: (b - a) / phase.seconds for name, a, b in zip(names, before, after)
+                 if a is not None and b is not None}
+    return phase
+
+
+async def control(port: int, path: str) -> dict:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        response = await client.get(path)
+        response.raise_for_status()
+        return response.json()
+
+
+async def sequential(port: int, path: str, cookie: str, count: int) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = request_bytes(path, cookie)
+    ok = 0
+    for _ in range(count):
+        writer.write(request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        at = head.lower().find(b"content-length:")
+        await reader.readexactly(int(head[at + 15:head.index(b"\r\n", at)]))
+        ok += head[9:12] == b"200"
+    writer.close()
+    return ok
+
+
+async def wait_until_serving(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the bench server exited with status {process.returncode}")
+        try:
+            await control(port, "/anon")
+            return
+        except Exception:  # noqa: BLE001 - not listening yet (httpx wraps the refusal)
+            await asyncio.sleep(0.2)
+    raise SystemExit(f"the bench server did not answer on port {port} in {timeout}s")
+
+
+# --------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def print_round_trips(title: str, taken: dict, requests: int) -> None:
+    per = taken["total"] / requests if requests else float("nan")
+    print(f"{title}: {taken['total']} round trips / {requests} requests = {per:.3f} per request"
+          f"; connections opened: {taken['connections']}")
+    for kind, n in sorted(taken["by_kind"].items(), key=lambda kv: -kv[1])[:12]:
+        print(f"    {n / requests:7.3f}/req  {kind}")
+
+
+def print_profiles(anon: dict, authed: dict) -> None:
+    """Own time per request under cProfile: each route's, and what authed adds to anon."""
+    print(f"\nprofile (cProfile, own time per request; cProfile inflates small calls): "
+          f"anon {anon['total_us_per_request']:.0f} us, authed "
+          f"{authed['total_us_per_request']:.0f} us")
+    print("  by package             anon     authed      added")
+    packages = sorted(set(anon["by_package"]) | set(authed["by_package"]),
+                      key=lambda p: -authed["by_package"].get(p, 0))
+    for package in packages[:14]:
+        a, b = anon["by_package"].get(package, 0), authed["by_package"].get(package, 0)
+        print(f"    {package[:20]:20} {a:7.1f} {b:10.1f} {b - a:10.1f} us")
+    print("  functions adding the most (authed - anon, own time; calls/req counts resumptions)")
+    added = []
+    for where, (b, calls) in authed["functions"].items():
+        a = anon["functions"].get(where, (0.0, 0.0))[0]
+        added.append((b - a, b, calls, where))
+    for delta, b, calls, where in sorted(added, reverse=True)[:22]:
+        print(f"    {delta:7.1f} us  (authed {b:6.1f} us, {calls:5.2f} calls/req)  {where}")
+
+
+# --------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------
+
+async def run(args, port: int, cookie: str, process: subprocess.Popen,
+              pgdata: Path | None) -> None:
+    await wait_until_serving(port, process)
+    probe = await sequential(port, "/authed", cookie, 1)
+    if probe != 1:
+        raise SystemExit("GET /authed with the seeded session cookie did not answer 200")
+
+    def phase(path: str, seconds: float, concurrency: int):
+        return load(port, path, cookie if path == "/authed" else None, seconds, concurrency,
+                    process.pid, pgdata)
+
+    # Warm-up: fills the pool, prepares the statement on every connection, warms caches.
+    for path in ("/anon", "/authed"):
+        await phase(path, args.warmup, args.concurrency)
+    await control(port, "/_bench/round-trips")
+
+    anon, authed = Phase("/anon"), Phase("/authed")
+    for _ in range(args.rounds):
+        for total, path in ((anon, "/anon"), (authed, "/authed")):
+            done = await phase(path, args.seconds, args.concurrency)
+            done.round_trips = await control(port, "/_bench/round-trips")
+            total.add(done)
+    anon.finish()
+    authed.finish()
+
+    await sequential(port, "/authed", cookie, 20)
+    await control(port, "/_bench/round-trips")
+    ok = await sequential(port, "/authed", cookie, args.count)
+    counted = await control(port, "/_bench/round-trips")
+
+    profiles = []
+    if args.profile:
+        for path in ("/anon", "/authed"):
+            await control(port, "/_bench/profile/start")
+            done = await phase(path, args.seconds, args.concurrency)
+            profiles.append((path, await control(
+                port, f"/_bench/profile/stop?requests={done.requests}")))
+
+    print(f"\nsession bench: {args.rounds} x {args.seconds:g} s per route, "
+          f"{args.concurrency} keep-alive connections, 1 uvicorn worker, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f} at the end (other work on the machine "
+          f"skews the figures)")
+    print(f"{'route':8} {'requests':>9} {'errors':>6} {'rps':>9} {'p50':>10} {'p99':>10}  cpu")
+    for done in (anon, authed):
+        cpu = ", ".join(f"{name} {share:.0%}" for name, share in done.cpu.items())
+        print(f"{done.route:8} {done.requests:9d} {done.errors:6d} {done.rps:9.0f} "
+              f"{ms(done.percentile(0.50)):>10} {ms(done.percentile(0.99)):>10}  {cpu}")
+    ratio = authed.rps / anon.rps if anon.rps else float("nan")
+    print(f"ratio authed/anon: {ratio:.2f} (target >= 0.5)")
+    cpu_anon = anon.cpu["server"] * 1e6 / anon.rps
+    cpu_authed = authed.cpu["server"] * 1e6 / authed.rps
+    print(f"server CPU per request: anon {cpu_anon:.0f} us, authed {cpu_authed:.0f} us "
+          f"(ratio {cpu_anon / cpu_authed:.2f}); the cookie check costs "
+          f"{cpu_authed - cpu_anon:.0f} us of server CPU. Steadier than rps on a busy machine.")
+    print()
+    print_round_trips("PostgreSQL, anon under load", anon.round_trips, anon.requests)
+    print_round_trips("PostgreSQL, authed under load", authed.round_trips, authed.requests)
+    print_round_trips(f"PostgreSQL, authed sequential ({ok}/{args.count} ok)", counted,
+                      args.count)
+    print(f"round trips per authenticated request: {counted['total'] / args.count:.2f} "
+          f"(target 1)")
+    if profiles:
+        print_profiles(profiles[0][1], profiles[1][1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="per phase (default 5)")
+    parser.add_argument("--concurrency", type=int, default=32,
+                        help="keep-alive connections (default 32)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="anon/authed phase pairs, alternating (default 2)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds per route")
+    parser.add_argument("--count", type=int, default=500,
+                        help="sequential authed requests for the round-trip count")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the server with cProfile in an extra phase per route")
+    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return
+
+    from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres, free_port
+    from panamia.schema import migrate
+    from panamia.settings import Settings
+
+    scratch = Path(tempfile.mkdtemp(prefix="panamia-bench-"))
+    started: list = []
+    name = f"panamia_bench_{uuid.uuid4().hex[:8]}"
+    server_url = os.environ.get("POSTGRES_URL")
+    mongodb_url = os.environ.get("MONGODB_URL")
+    pgdata = None
+    process = None
+    created = False
+    try:
+        if not server_url:
+            postgres = EmbeddedPostgres(scratch)
+            server_url = postgres.start(database="postgres")
+            started.append(postgres)
+            pgdata = postgres.pgdata
+        if not mongodb_url:
+            mongo = EmbeddedMongo(None, sync_on_commit=False)
+            mongodb_url = mongo.start(preferred_port=None)
+            started.append(mongo)
+        asyncio.run(recreate_database(server_url, name))
+        created = True
+        url = with_database(server_url, name)
+        migrate.upgrade(url)
+
+        port = free_port()
+        env = {**os.environ, "POSTGRES_URL": url, "MONGODB_URL": mongodb_url,
+               "MONGODB_DB": name, "AUTH_SECRET": SECRET, "PANAMIA_ENV": "test",
+               "AUTH_URL": f"http://127.0.0.1:{port}", "PANAMIA_DATA_DIR": str(scratch)}
+        settings = Settings(_env_file=None, postgres_url=url, mongodb_url=mongodb_url,
+                            mongodb_db=name, auth_secret=SECRET, panamia_env="test")
+        cookie = asyncio.run(seed(settings))
+        process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--serve", str(port)], env=env,
+        )
+        try:
+            import uvloop
+            uvloop.run(run(args, port, cookie, process, pgdata))
+        except ImportError:
+            asyncio.run(run(args, port, cookie, process, pgdata))
+    finally:
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if created:
+            try:
+                asyncio.run(recreate_database(server_url, name, drop_only=True))
+                if os.environ.get("MONGODB_URL"):
+                    asyncio.run(drop_mongo_database(mongodb_url, name))
+            except Exception as exc:  # noqa: BLE001 - report, keep cleaning up
+                print(f"could not drop the bench databases {name}: {exc}", file=sys.stderr)
+        while started:
+            started.pop().stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
