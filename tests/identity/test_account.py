@@ -5,6 +5,7 @@ from panamia.outbox import relay
 from panamia.outbox.models import OutboxEvent
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
 from tests.notifications.factories import delivered, like
+from tests.pets.factories import create_listing, insert_booking
 
 
 async def count(connection, model, **where) -> int:
@@ -90,3 +91,30 @@ class TestDeleteAccount:
 
         assert (await client.delete("/api/account", headers=headers)).status_code == 204
         assert await count(connection, OutboxEvent, topic="user.deleted") == 1
+
+
+class TestActiveBookingsKeepTheAccount:
+    async def delete_as(self, client, resources, user_id):
+        await sign_in_as(client, resources, user_id)
+        return await client.delete("/api/account", headers=await csrf_headers(client))
+
+    async def test_an_owner_with_a_confirmed_booking_gets_409(self, client, resources, connection):
+        owner = await create_user(resources)
+        await insert_booking(resources, await create_listing(resources), owner_id=owner)
+        response = await self.delete_as(client, resources, owner)
+        assert response.status_code == 409
+        assert "bookings" in response.json()["detail"]
+        assert await count(connection, User, id=owner) == 1
+
+    async def test_a_sitter_with_a_pending_request_gets_409(self, client, resources, connection):
+        listing = await create_listing(resources)
+        await insert_booking(resources, listing, status="pending")
+        assert (await self.delete_as(client, resources, listing.sitter_id)).status_code == 409
+
+    async def test_finished_bookings_do_not_hold_the_account(self, client, resources, connection):
+        owner = await create_user(resources)
+        listing = await create_listing(resources)
+        await insert_booking(resources, listing, owner_id=owner, status="completed")
+        await insert_booking(resources, listing, owner_id=owner, status="cancelled")
+        assert (await self.delete_as(client, resources, owner)).status_code == 204
+        assert await count(connection, User, id=owner) == 0

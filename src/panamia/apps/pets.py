@@ -3,6 +3,10 @@
 from fastapi import FastAPI
 
 from panamia.outbox import relay
+from panamia.pets.bookings import expiry
+from panamia.pets.bookings.routes import router as bookings_router
+from panamia.pets.listings.routes import router as listings_router
+from panamia.pets.reviews.routes import router as reviews_router
 from panamia.resources import Resources
 from panamia.settings import Settings, get_settings
 from panamia.web import create_service
@@ -11,6 +15,7 @@ from panamia.web import create_service
 def create_app(settings: Settings | None = None, resources: Resources | None = None) -> FastAPI:
     settings = settings or get_settings()
     return create_service(
-        settings, title="Pana MIA pet sitting", process_name="pets", routers=[],
-        resources=resources, background=[relay.run_forever],
+        settings, title="Pana MIA pet sitting", process_name="pets",
+        routers=[listings_router, reviews_router, bookings_router],
+        resources=resources, background=[relay.run_forever, expiry.run_forever],
     )

@@ -4,6 +4,7 @@ import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import MetaData, event, exc
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -100,3 +101,9 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
 
 def create_sessionmaker(bind) -> Sessionmaker:
     return async_sessionmaker(bind, expire_on_commit=False)
+
+
+def violation(exc: DBAPIError) -> tuple[str | None, str | None]:
+    """(SQLSTATE, constraint name) of a database error, to translate it into a domain error."""
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None), getattr(orig.__cause__, "constraint_name", None)

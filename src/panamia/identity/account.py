@@ -4,8 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
-from panamia.errors import NotFound
+from panamia.db.postgres import violation
+from panamia.errors import Conflict, NotFound
 from panamia.identity import cookies
 from panamia.identity.dependencies import CurrentUser
 from panamia.identity.models import User
@@ -13,23 +15,36 @@ from panamia.outbox import service as outbox_service
 from panamia.resources import Resources, get_resources
 
 router = APIRouter(prefix="/api", tags=["identity"])
+FOREIGN_KEY_VIOLATION = "23503"
+# The trigger of migration 20261125042617 refuses while pet-sitting bookings are active.
+ACTIVE_BOOKINGS = "users_keep_active_bookings"
 
 
 async def delete_account(resources: Resources, user_id: str) -> None:
     """One transaction: the user row (accounts and sessions cascade) and a `user.deleted`
     event, which the relay turns into deleting what the reference map says goes with them."""
-    async with resources.db.begin() as db:
-        deleted = (await db.execute(
-            delete(User).where(User.id == user_id).returning(User.id)
-        )).scalar_one_or_none()
-        if deleted is None:
-            raise NotFound("This account no longer exists.")
-        await outbox_service.enqueue(db, outbox_service.USER_DELETED, {"userId": user_id})
+    try:
+        async with resources.db.begin() as db:
+            deleted = (await db.execute(
+                delete(User).where(User.id == user_id).returning(User.id)
+            )).scalar_one_or_none()
+            if deleted is None:
+                raise NotFound("This account no longer exists.")
+            await outbox_service.enqueue(db, outbox_service.USER_DELETED, {"userId": user_id})
+    except IntegrityError as exc:
+        if violation(exc) == (FOREIGN_KEY_VIOLATION, ACTIVE_BOOKINGS):
+            raise Conflict(
+                "You have pending or confirmed pet-sitting bookings. Cancel them, or let them "
+                "finish, before deleting your account.",
+                error="active bookings",
+            ) from exc
+        raise
 
 
 @router.delete(
     "/account", status_code=204, response_class=Response,
-    responses={401: {"description": "Not signed in"}, 403: {"description": "CSRF token missing"}},
+    responses={401: {"description": "Not signed in"}, 403: {"description": "CSRF token missing"},
+               409: {"description": "Pet-sitting bookings are still active"}},
 )
 async def delete_my_account(
     user: CurrentUser, resources: Annotated[Resources, Depends(get_resources)]

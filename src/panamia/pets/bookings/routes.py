@@ -1,0 +1,121 @@
+"""Booking endpoints of the pets sidecar.
+
+Who may do what: the owner requests and may cancel; the sitter confirms, declines, cancels
+and completes; both parties and admins may read a booking; anyone else gets 404.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi.responses import JSONResponse
+
+from panamia.identity.dependencies import CurrentUser
+from panamia.pets.bookings import idempotency, service
+from panamia.pets.bookings.schemas import (
+    BookingDetail,
+    BookingPage,
+    BookingRequest,
+    BookingView,
+    ID_PATTERN,
+    Problem,
+    Role,
+)
+from panamia.pets.bookings.states import Status
+from panamia.resources import Resources, get_resources
+
+router = APIRouter(prefix="/bookings", tags=["bookings"])
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+BookingId = Annotated[str, Path(pattern=ID_PATTERN)]
+
+
+
+def problems(described: dict[int, str]) -> dict:
+    """The `responses=` of a route: each error status with its description and body schema."""
+    return {code: {"model": Problem, "description": text} for code, text in described.items()}
+
+
+SIGNED_IN = {401: "Not signed in", 403: "CSRF token missing or wrong",
+             422: "Names each bad field"}
+FOUND = {404: "No such booking, or not one of yours"}
+STEP = problems(SIGNED_IN | FOUND | {
+    403: "Yours to see, not yours to change this way; or CSRF token missing",
+    409: "Not in a state (or at a time) that allows this; names the status"})
+
+
+@router.post(
+    "", response_model=BookingView, status_code=201, summary="Request a booking",
+    responses=problems(SIGNED_IN | {
+        400: "The body cannot be read as JSON",
+        409: "Nights taken by another booking or a blackout; or the same Idempotency-Key is "
+             "still being processed",
+        422: "Bad dates, own or unavailable listing, too many pets, a species the sitter does "
+             "not take, or a reused Idempotency-Key with another body"}),
+)
+async def request_booking(
+    body: BookingRequest,
+    user: CurrentUser,
+    resources: ResourcesDep,
+    idempotency_key: Annotated[str | None, Header(
+        alias=idempotency.HEADER, min_length=1, max_length=255,
+        description="Send the same key to retry safely: the first answer (201 or 409) "
+                    "comes back, kept for 24 hours")] = None,
+) -> JSONResponse:
+    """Ask the sitter for the nights `[startDate, endDate)`; the server prices them
+    (nights × price per day). The request is pending until the sitter answers, and expires
+    after 48 hours; meanwhile it holds the nights."""
+    answer = await service.request_booking(resources, user, body, idempotency_key)
+    return answer.response()
+
+
+@router.get("", response_model=BookingPage, summary="Your bookings",
+            responses=problems(SIGNED_IN))
+async def list_bookings(
+    user: CurrentUser,
+    resources: ResourcesDep,
+    role: Annotated[Role | None, Query(description="As owner or as sitter; both if left out")]
+    = None,
+    status: Status | None = None,
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=service.MAX_PAGE_SIZE)] = 20,
+) -> BookingPage:
+    """Latest start first, each with the other party's screenname."""
+    return await service.list_bookings(
+        resources, user, role=role, status=status, page=page, page_size=page_size
+    )
+
+
+@router.get("/{booking_id}", response_model=BookingDetail, summary="One booking",
+            responses=problems(SIGNED_IN | FOUND))
+async def get_booking(booking_id: BookingId, user: CurrentUser, resources: ResourcesDep):
+    """For its owner, its sitter and admins."""
+    return await service.get_booking(resources, user, booking_id)
+
+
+@router.post("/{booking_id}/confirm", response_model=BookingView, summary="Confirm a request",
+             responses=STEP)
+async def confirm_booking(booking_id: BookingId, user: CurrentUser, resources: ResourcesDep):
+    """The sitter accepts a pending request (not one older than 48 hours: it has expired)."""
+    return await service.transition(resources, user, booking_id, "confirm")
+
+
+@router.post("/{booking_id}/decline", response_model=BookingView, summary="Decline a request",
+             responses=STEP)
+async def decline_booking(booking_id: BookingId, user: CurrentUser, resources: ResourcesDep):
+    """The sitter turns down a pending request; its nights are free at once."""
+    return await service.transition(resources, user, booking_id, "decline")
+
+
+@router.post("/{booking_id}/cancel", response_model=BookingView, summary="Cancel a booking",
+             responses=STEP)
+async def cancel_booking(booking_id: BookingId, user: CurrentUser, resources: ResourcesDep):
+    """The owner or the sitter, while it is pending or confirmed and before its start date
+    (in the listing's time zone); its nights are free at once."""
+    return await service.transition(resources, user, booking_id, "cancel")
+
+
+@router.post("/{booking_id}/complete", response_model=BookingView,
+             summary="Mark a stay completed", responses=STEP)
+async def complete_booking(booking_id: BookingId, user: CurrentUser, resources: ResourcesDep):
+    """The sitter, for a confirmed booking, from its check-out day on (in the listing's time
+    zone)."""
+    return await service.transition(resources, user, booking_id, "complete")

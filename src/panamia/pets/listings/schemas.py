@@ -1,0 +1,178 @@
+"""Listing bodies and answers at the HTTP edge. Money in, money out: see `Price` and `Money`."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Literal
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints, field_validator
+from pydantic_core.core_schema import ValidationInfo
+
+from panamia.pets.listings.models import SERVICES, SPECIES
+from panamia.profiles.fields import Strict, Text, reject_null, unique
+from panamia.schemas import Schema
+
+MAX_WINDOW_DAYS = 366
+# Ids in paths are cuid2 strings; anything else is refused before it reaches PostgreSQL.
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+CENT = Decimal("0.01")
+
+# A price as the client sends it: a string ("45.00") or a JSON number (45, 45.5); at most
+# two decimals and the range of NUMERIC(10, 2). Numbers with at most 10 digits convert
+# exactly (Pydantic goes through the float's shortest repr), so no binary fraction survives.
+Price = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2, examples=["45.00"])]
+# A price as we answer it: always a string with exactly two decimals, never a JSON number.
+Money = Annotated[
+    Decimal, PlainSerializer(lambda d: str(d.quantize(CENT)), return_type=str, when_used="json")
+]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(examples=["USD"])]
+Service = Literal[SERVICES]
+Species = Literal[SPECIES]
+Services = Annotated[list[Service], Field(min_length=1, max_length=len(SERVICES)),
+                     AfterValidator(unique)]
+SpeciesList = Annotated[list[Species], Field(min_length=1, max_length=len(SPECIES)),
+                        AfterValidator(unique)]
+
+
+def _text(**constraints):
+    """`Text` whose length is checked first, so a too-long value gets the plain message."""
+    return Annotated[str, StringConstraints(**constraints), *Text.__metadata__]
+
+
+Title = _text(strip_whitespace=True, min_length=1, max_length=120)
+Description = _text(max_length=5000)
+City = _text(strip_whitespace=True, min_length=1, max_length=100)
+Zip = _text(strip_whitespace=True, min_length=1, max_length=20)
+MaxPets = Annotated[int, Field(ge=1, le=20)]
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    # `localtime` is the host's own zone file, not an IANA name.
+    return frozenset(available_timezones() - {"localtime"})
+
+
+def _iana_time_zone(name: str) -> str:
+    if name not in _time_zones():
+        raise ValueError("must be an IANA time zone name such as America/New_York")
+    return name
+
+
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_iana_time_zone),
+                     Field(examples=["America/New_York"])]
+
+
+def window_problem(start: date, end: date, *, max_days: int = MAX_WINDOW_DAYS) -> str | None:
+    """What is wrong with the half-open range `[start, end)`, if anything."""
+    if end <= start:
+        return "must be after the start date (ranges are half-open: [start, end))"
+    if end - start > timedelta(days=max_days):
+        return f"must be at most {max_days} days after the start date"
+    return None
+
+
+class ListingCreate(Strict):
+    title: Title
+    description: Description | None = None
+    price_per_day: Price
+    currency: Currency = "USD"
+    services: Services
+    species: SpeciesList
+    max_pets: MaxPets = 1
+    city: City
+    zip: Zip | None = None
+    timezone: TimeZone = "America/New_York"
+
+
+class ListingPatch(Strict):
+    """Only the fields given change. `available: false` hides the listing from search."""
+
+    title: Title | None = None
+    description: Description | None = None
+    price_per_day: Price | None = None
+    currency: Currency | None = None
+    services: Services | None = None
+    species: SpeciesList | None = None
+    max_pets: MaxPets | None = None
+    city: City | None = None
+    zip: Zip | None = None
+    timezone: TimeZone | None = None
+    available: bool | None = None
+
+    _not_null = reject_null(
+        "title", "price_per_day", "currency", "services", "species", "max_pets", "city",
+        "timezone", "available",
+    )
+
+
+class Sitter(Schema):
+    id: str
+    screenname: str | None
+    name: str | None
+
+
+class ListingView(Schema):
+    id: str
+    sitter_id: str
+    sitter: Sitter
+    title: str
+    description: str | None
+    price_per_day: Money
+    currency: str
+    services: list[str]
+    species: list[str]
+    max_pets: int
+    city: str
+    zip: str | None
+    timezone: str
+    available: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ListingPage(Schema):
+    items: list[ListingView]
+    page: int
+    page_size: int
+    has_more: bool
+
+
+class BlackoutCreate(Strict):
+    """Nights `[startDate, endDate)` the sitter takes no bookings: `endDate` is the first
+    night free again."""
+
+    start_date: date
+    end_date: date
+
+    @field_validator("end_date")
+    @classmethod
+    def _after_start(cls, end: date, info: ValidationInfo) -> date:
+        start = info.data.get("start_date")
+        if start is not None and (problem := window_problem(start, end)):
+            raise ValueError(problem)
+        return end
+
+
+class BlackoutView(Schema):
+    id: str
+    listing_id: str
+    start_date: date
+    end_date: date
+    created_at: datetime
+
+
+class Range(Schema):
+    """Half-open `[startDate, endDate)`, cut to the window asked for."""
+
+    start_date: date
+    end_date: date
+    kind: Literal["booked", "blocked"]
+
+
+class Availability(Schema):
+    listing_id: str
+    available: bool = Field(description="False: the sitter takes no bookings at all for now")
+    from_: date = Field(alias="from")
+    to: date
+    ranges: list[Range]

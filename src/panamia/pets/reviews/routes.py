@@ -1,0 +1,42 @@
+"""Review endpoints of the pets sidecar."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from panamia.identity.dependencies import CurrentUser
+from panamia.pets.listings.schemas import ID_PATTERN
+from panamia.pets.reviews import service
+from panamia.pets.reviews.schemas import ReviewCreate, ReviewPage, ReviewView
+from panamia.resources import Resources, get_resources
+
+router = APIRouter(tags=["reviews"])
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+BookingId = Annotated[str, Path(pattern=ID_PATTERN)]
+ListingId = Annotated[str, Path(pattern=ID_PATTERN)]
+
+
+@router.post("/bookings/{booking_id}/review", response_model=ReviewView, status_code=201,
+             summary="Review a completed stay", responses={
+                 401: {"description": "Not signed in"},
+                 403: {"description": "Not the booking's owner (or the CSRF token is missing)"},
+                 404: {"description": "No such booking of yours"},
+                 409: {"description": "Not completed, or reviewed already"},
+                 422: {"description": "Names each bad field"},
+             })
+async def review_booking(
+    booking_id: BookingId, body: ReviewCreate, user: CurrentUser, resources: ResourcesDep
+) -> ReviewView:
+    """The booking's owner, once, after the stay is completed. The sitter is notified."""
+    return await service.review_booking(resources, user, booking_id, body)
+
+
+@router.get("/listings/{listing_id}/reviews", response_model=ReviewPage,
+            summary="A listing's reviews", responses={404: {"description": "No such listing"}})
+async def list_reviews(
+    listing_id: ListingId, resources: ResourcesDep,
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=service.MAX_PAGE_SIZE)] = 20,
+) -> ReviewPage:
+    """Newest first, with the average rating and the count over all of them."""
+    return await service.list_reviews(resources, listing_id, page=page, page_size=page_size)
