@@ -79,6 +79,39 @@ def health_router() -> APIRouter:
     return router
 
 
+# FastAPI documents its own 422 body; ours is the envelope of errors.py, so say so.
+ERROR_ENVELOPE = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["error", "detail"],
+    "properties": {
+        "error": {"type": "string"},
+        "detail": {"type": "string"},
+        "fields": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def _document_error_envelope(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schemas = generate().get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_ENVELOPE
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
 def create_service(
     settings: Settings,
     *,
@@ -110,6 +143,7 @@ def create_service(
     app = FastAPI(title=title, lifespan=lifespan, dependencies=[Depends(verify_csrf)])
     app.state.resources = resources
     install_error_handlers(app)
+    _document_error_envelope(app)
     install_redaction()
     app.add_middleware(RefreshedSessionCookie)
     app.include_router(health_router())
