@@ -73,6 +73,18 @@ def _field_name(loc: Sequence[Any]) -> str:
     return ".".join(parts) or str(loc[-1] if loc else "request")
 
 
+def _invalid(fields: list[dict[str, str]]) -> JSONResponse:
+    detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    return JSONResponse({"error": "invalid", "detail": detail, "fields": fields},
+                        status_code=422)
+
+
+def _undecodable_body(exc: StarletteHTTPException) -> bool:
+    """FastAPI answers a JSON body that is not valid UTF-8 with a bare 400 (a syntax error
+    gets its 422); both are a body that is not JSON, so both answer 422 here."""
+    return exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
@@ -80,13 +92,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = [
+        return _invalid([
             {"field": _field_name(e["loc"]), "message": e["msg"]} for e in exc.errors()
-        ]
-        detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-        return JSONResponse(
-            {"error": "invalid", "detail": detail, "fields": fields}, status_code=422
-        )
+        ])
 
     @app.exception_handler(ConnectionFailure)
     async def mongo_down(_: Request, exc: ConnectionFailure) -> JSONResponse:
@@ -105,6 +113,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if _undecodable_body(exc):
+            return _invalid([{"field": "body", "message": "Body is not valid JSON"}])
         return JSONResponse(
             {"error": str(exc.detail).lower(), "detail": str(exc.detail)},
             status_code=exc.status_code,

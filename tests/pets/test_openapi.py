@@ -13,19 +13,14 @@ from datetime import date, timedelta
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings, strategies as st
-from hypothesis.errors import Unsatisfiable
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
 from schemathesis.python.asgi import shutdown_lifespans
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from panamia.apps.pets import create_app
+from tests import openapi
 from tests.identity.factories import create_user
+from tests.openapi import CHECKS, SignedIn, known_or_generated
 from tests.pets.bookings.factories import create_booking
 from tests.pets.bookings.fixtures import (  # noqa: F401 - fixtures
     bookings_database_url,
@@ -35,11 +30,9 @@ from tests.pets.bookings.fixtures import (  # noqa: F401 - fixtures
 )
 from tests.pets.factories import create_listing
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
 # Examples per operation: valid requests, then invalid ones.
 BOOKINGS = {GenerationMode.POSITIVE: 50, GenerationMode.NEGATIVE: 20}
-OTHERS = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 8}
+OTHERS = openapi.EXAMPLES
 
 
 @dataclass
@@ -62,10 +55,6 @@ async def world(committed) -> World:
     return World([mine.id, theirs.id], [b.id for b in bookings], cookies, headers)
 
 
-def known_or_generated(generated: str, known: list[str]):
-    return st.sampled_from([*known, generated])
-
-
 def plausible(stay: tuple[int, int] | None) -> dict:
     """Dates from tomorrow on and a dog, which every listing here takes; nothing if None."""
     if stay is None:
@@ -81,16 +70,8 @@ def sidecar_schema(world, committed_settings):
     """The sidecar's OpenAPI, served in-process, with ids swapped for known ones."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(committed_settings))
 
-    @schema.hook
-    def flatmap_path_parameters(context, path_parameters):
-        if not path_parameters:
-            return st.just(path_parameters)
-        strategies = {name: st.just(value) for name, value in path_parameters.items()}
-        for name, known in (("listing_id", world.listing_ids),
-                            ("booking_id", world.booking_ids)):
-            if isinstance(path_parameters.get(name), str):
-                strategies[name] = known_or_generated(path_parameters[name], known)
-        return st.fixed_dictionaries(strategies)
+    openapi.swap_path_parameters(
+        schema, {"listing_id": world.listing_ids, "booking_id": world.booking_ids})
 
     @schema.hook
     def flatmap_body(context, body):
@@ -108,28 +89,13 @@ def sidecar_schema(world, committed_settings):
 
 
 def broken_promises(schema, world: World, *, bookings: bool, checks) -> list[str]:
-    examples_per_mode = BOOKINGS if bookings else OTHERS
-    failures = []
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if (operation.path.startswith("/bookings") and "review" not in operation.path) \
-                != bookings:
-            continue
-        for mode, examples in examples_per_mode.items():
-            @given(case=operation.as_strategy(generation_mode=mode))
-            @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                      suppress_health_check=list(HealthCheck))
-            def check(case):
-                case.call_and_validate(headers=world.headers, cookies=world.cookies,
-                                       checks=checks)
-
-            try:
-                check()
-            except Unsatisfiable:
-                pass  # nothing in the request can be made invalid (GET /health)
-            except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - report them all
-                failures.append(f"{operation.label} ({mode.value}): {exc}")
-    return failures
+    chosen = [op for op in openapi.operations(schema)
+              if (op.path.startswith("/bookings") and "review" not in op.path) == bookings]
+    signed_in = SignedIn(world.cookies, world.headers)
+    return openapi.broken_promises(
+        chosen, lambda _: signed_in, examples_per_mode=BOOKINGS if bookings else OTHERS,
+        checks=checks,
+    )
 
 
 def test_the_booking_endpoints_keep_their_promises(sidecar_schema, world):

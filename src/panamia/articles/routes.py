@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from panamia.articles import service
 from panamia.articles.schemas import ArticleCreate, ArticlePage, ArticlePatch, ArticleView
 from panamia.identity.dependencies import CurrentUser, OptionalUser
+from panamia.profiles.schemas import ScreennameLookup
 from panamia.resources import Resources, get_resources
 
 router = APIRouter(prefix="/api/articles", tags=["articles"])
@@ -34,7 +35,9 @@ async def create_article(
 async def list_articles(
     user: OptionalUser,
     resources: ResourcesDep,
-    author: Annotated[str | None, Query(max_length=64, description="A screenname")] = None,
+    author: Annotated[
+        ScreennameLookup | None, Query(max_length=64, description="A screenname")
+    ] = None,
     tag: Annotated[str | None, Query(max_length=40)] = None,
     mine: Annotated[bool, Query(description="Your drafts and published articles")] = False,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,

@@ -1,13 +1,24 @@
 """Article bodies and answers at the HTTP edge."""
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from panamia.articles.documents import Body, CoAuthorIds, Excerpt, Slug, Status, Tags, Title
 from panamia.profiles.fields import Strict, reject_null
 from panamia.profiles.schemas import Person
 from panamia.schemas import Schema
+
+
+def _no_nul(ids: list[str]) -> list[str]:
+    if any("\x00" in i for i in ids):
+        raise ValueError("user ids must not contain NUL characters")
+    return ids
+
+
+# Looked up in PostgreSQL, whose text cannot hold NUL.
+UserIds = Annotated[CoAuthorIds, AfterValidator(_no_nul)]
 
 
 class ArticleCreate(Strict):
@@ -16,7 +27,7 @@ class ArticleCreate(Strict):
     excerpt: Excerpt = ""
     body: Body = ""
     tags: Tags = []
-    co_author_ids: CoAuthorIds = Field([], description="PostgreSQL user ids")
+    co_author_ids: UserIds = Field([], description="PostgreSQL user ids")
 
 
 class ArticlePatch(Strict):
@@ -26,7 +37,7 @@ class ArticlePatch(Strict):
     excerpt: Excerpt | None = None
     body: Body | None = None
     tags: Tags | None = None
-    co_author_ids: CoAuthorIds | None = Field(None, description="Only the author or an admin")
+    co_author_ids: UserIds | None = Field(None, description="Only the author or an admin")
 
     _not_null = reject_null("title", "excerpt", "body", "tags", "co_author_ids")
 

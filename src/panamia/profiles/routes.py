@@ -6,7 +6,13 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from panamia.identity.dependencies import CurrentUser
 from panamia.profiles import service
-from panamia.profiles.schemas import DirectoryPage, OwnProfile, ProfilePatch, PublicProfile
+from panamia.profiles.schemas import (
+    DirectoryPage,
+    OwnProfile,
+    ProfilePatch,
+    PublicProfile,
+    ScreennameLookup,
+)
 from panamia.resources import Resources, get_resources
 
 router = APIRouter(prefix="/api", tags=["profiles"])
@@ -42,7 +48,7 @@ async def patch_profile(
 @router.get("/profiles/{screenname}", response_model=PublicProfile,
             summary="A public profile", responses={404: {"description": "Unknown or inactive"}})
 async def get_public_profile(
-    screenname: Annotated[str, Path(max_length=64)],
+    screenname: Annotated[ScreennameLookup, Path(max_length=64)],
     resources: ResourcesDep,
 ) -> PublicProfile:
     return await service.public_profile(resources, screenname)

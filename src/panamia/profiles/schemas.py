@@ -1,8 +1,9 @@
 """Profile bodies and answers at the HTTP edge."""
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from panamia.profiles.documents import (
     Bio,
@@ -17,6 +18,16 @@ from panamia.profiles.documents import (
 )
 from panamia.profiles.fields import Strict, reject_null
 from panamia.schemas import Schema
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# A screenname to look up (path or query), compared in PostgreSQL, whose text cannot hold NUL.
+ScreennameLookup = Annotated[str, AfterValidator(_no_nul)]
 
 
 class ProfilePatch(Strict):
