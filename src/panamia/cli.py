@@ -9,8 +9,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
+from panamia.legacy.cli import legacy_app
 from panamia.logs import uvicorn_log_config
 from panamia.outbox.cli import doctor_command, outbox_app
+from panamia.pets.cli import pets_app
 from panamia.schema.cli import db_app
 from panamia.settings import ConfigurationError, Settings, get_settings
 
@@ -18,6 +20,8 @@ app = typer.Typer(help="Pana MIA: a community platform on PostgreSQL and MongoDB
                   no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(pets_app, name="pets")
+app.add_typer(legacy_app, name="legacy")
 app.command("doctor")(doctor_command)
 err = Console(stderr=True)
 

@@ -1,0 +1,143 @@
+"""What a phase 2 batch looks up and writes, against PostgreSQL (`run`) or a dry overlay (`plan`).
+
+A batch asks once for everything its documents could collide with (`Lookup` -> `Known`),
+decides each document in order while updating `Known` (so later documents in the batch
+see earlier ones), then hands its `Writes` to the store. `PgStore` writes them in the
+caller's transaction; `PlanStore` writes nothing and remembers `Known` instead, so the
+plan's later batches see what earlier ones would have written.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import exists, func, insert, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from panamia.identity.models import Account, Session, User
+from panamia.legacy.models import LegacyIdMap, LegacyReject
+
+
+@dataclass
+class UserRow:
+    id: str
+    name: str | None
+    image: str | None
+    email_verified: datetime | None
+    screenname: str | None
+    native: bool  # signed up on the new system, not imported
+
+
+@dataclass
+class Lookup:
+    emails: set[str] = field(default_factory=set)
+    screennames: set[str] = field(default_factory=set)
+    mapped: set[tuple[str, str]] = field(default_factory=set)  # (kind, legacy key)
+    rejected: set[tuple[str, str]] = field(default_factory=set)  # (collection, legacy id)
+    accounts: set[tuple[str, str]] = field(default_factory=set)  # (provider, account id)
+    sessions: set[str] = field(default_factory=set)  # token hashes
+
+
+@dataclass
+class Known:
+    users: dict[str, UserRow] = field(default_factory=dict)  # by normalized email
+    screennames: set[str] = field(default_factory=set)
+    mapped: dict[tuple[str, str], str] = field(default_factory=dict)
+    rejected: dict[tuple[str, str], str] = field(default_factory=dict)  # -> reason
+    accounts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # id, user
+    sessions: dict[str, tuple[str, str]] = field(default_factory=dict)  # -> id, user
+
+
+@dataclass
+class Writes:
+    users: list[dict] = field(default_factory=list)
+    user_fills: dict[str, dict] = field(default_factory=dict)
+    accounts: list[dict] = field(default_factory=list)
+    sessions: list[dict] = field(default_factory=list)
+    mapped: list[dict] = field(default_factory=list)
+    rejects: list[dict] = field(default_factory=list)
+
+
+class PgStore:
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def lookup(self, q: Lookup) -> Known:
+        known = Known()
+        run = self.session.execute
+        if q.emails:
+            imported = exists().where(LegacyIdMap.kind == "user", LegacyIdMap.new_id == User.id,
+                                      LegacyIdMap.outcome == "imported")
+            rows = await run(select(
+                func.lower(User.email), User.id, User.name, User.image, User.email_verified,
+                User.screenname, ~imported,
+            ).where(func.lower(User.email).in_(sorted(q.emails))))
+            known.users = {email: UserRow(*rest) for email, *rest in rows}
+        if q.screennames:
+            known.screennames = set((await run(
+                select(func.lower(User.screenname))
+                .where(func.lower(User.screenname).in_(sorted(q.screennames)))
+            )).scalars())
+        if q.mapped:
+            pair = tuple_(LegacyIdMap.kind, LegacyIdMap.legacy_id)
+            rows = await run(select(LegacyIdMap.kind, LegacyIdMap.legacy_id, LegacyIdMap.new_id)
+                             .where(pair.in_(sorted(q.mapped))))
+            known.mapped = {(kind, key): new_id for kind, key, new_id in rows}
+        if q.rejected:
+            pair = tuple_(LegacyReject.collection, LegacyReject.legacy_id)
+            rows = await run(
+                select(LegacyReject.collection, LegacyReject.legacy_id, LegacyReject.reason)
+                .where(pair.in_(sorted(q.rejected))))
+            known.rejected = {(coll, key): reason for coll, key, reason in rows}
+        if q.accounts:
+            pair = tuple_(Account.provider, Account.provider_account_id)
+            rows = await run(
+                select(Account.provider, Account.provider_account_id, Account.id, Account.user_id)
+                .where(pair.in_(sorted(q.accounts))))
+            known.accounts = {(p, pid): (id_, user) for p, pid, id_, user in rows}
+        if q.sessions:
+            rows = await run(select(Session.session_token, Session.id, Session.user_id)
+                             .where(Session.session_token.in_(sorted(q.sessions))))
+            known.sessions = {token: (id_, user) for token, id_, user in rows}
+        return known
+
+    async def write(self, writes: Writes, known: Known) -> None:
+        run = self.session.execute
+        # Parents before children: users, then the accounts and sessions pointing at them.
+        for table, rows in ((User, writes.users), (Account, writes.accounts),
+                            (Session, writes.sessions), (LegacyIdMap, writes.mapped),
+                            (LegacyReject, writes.rejects)):
+            if rows:
+                await run(insert(table), rows)
+        for user_id, values in writes.user_fills.items():
+            await run(update(User).where(User.id == user_id).values(**values))
+
+
+class PlanStore:
+    """Reads PostgreSQL, writes nothing; what it would have written it keeps in memory
+    (a few hundred bytes per record read, which bounds the size a plan can handle)."""
+
+    def __init__(self, session: AsyncSession):
+        self.pg = PgStore(session)
+        self.memory = Known()
+
+    async def lookup(self, q: Lookup) -> Known:
+        known, memory = await self.pg.lookup(q), self.memory
+        known.users.update({k: memory.users[k] for k in q.emails if k in memory.users})
+        known.screennames |= q.screennames & memory.screennames
+        for name, keys in (("mapped", q.mapped), ("rejected", q.rejected),
+                           ("accounts", q.accounts), ("sessions", q.sessions)):
+            have, mine = getattr(known, name), getattr(memory, name)
+            have.update({k: mine[k] for k in keys if k in mine})
+        return known
+
+    async def write(self, writes: Writes, known: Known) -> None:
+        memory = self.memory
+        memory.users.update(known.users)
+        memory.screennames |= known.screennames
+        memory.mapped.update(known.mapped)
+        memory.rejected.update(known.rejected)
+        memory.accounts.update(known.accounts)
+        memory.sessions.update(known.sessions)
+
+
+Store = PgStore | PlanStore

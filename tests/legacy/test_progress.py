@@ -1,0 +1,130 @@
+"""Checkpoints, the batch loop, and reading legacy collections in `_id` order."""
+
+import pytest
+from bson import ObjectId
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from panamia.legacy import progress
+from panamia.legacy.models import LegacyReject
+from panamia.legacy.sources import legacy_key, read_batch
+
+
+class Boom(Exception):
+    pass
+
+
+def counting_batch(total: int, fail_at: set[int] = frozenset()):
+    """A step over records 1..total, one per batch, each writing one row."""
+
+    async def batch(session, cp: progress.Checkpoint) -> int:
+        done = int(cp.cursor or 0)
+        if done == total:
+            return 0
+        await session.execute(insert(LegacyReject).values(
+            id=f"r{done + 1}", collection="test", legacy_id=str(done + 1), reason="x",
+            document={}))
+        if done + 1 in fail_at:
+            fail_at.discard(done + 1)
+            raise Boom
+        cp.cursor = str(done + 1)
+        cp.count("rejected")
+        return 1
+
+    return batch
+
+
+async def rows(connection) -> list[str]:
+    return list((await connection.execute(
+        select(LegacyReject.legacy_id).where(LegacyReject.collection == "test")
+        .order_by(LegacyReject.legacy_id))).scalars())
+
+
+class TestCheckpoints:
+    async def test_a_step_never_run_has_an_empty_checkpoint(self, resources):
+        async with resources.db() as session:
+            cp = await progress.load(session, "test.nothing")
+        assert (cp.cursor, cp.counts, cp.finished_at, cp.read) == (None, {}, None, 0)
+
+    async def test_save_and_load_round_trip(self, resources):
+        async with resources.db.begin() as session:
+            cp = await progress.load(session, "test.a", lock=True)
+            cp.cursor = "c1"
+            cp.count("read", 3)
+            cp.count_in("reasons", "why", 2)
+            await progress.save(session, cp)
+        async with resources.db() as session:
+            again = await progress.load(session, "test.a")
+            listed = await progress.load_all(session, "test.")
+        assert (again.cursor, again.counts) == ("c1", {"read": 3, "reasons": {"why": 2}})
+        assert [c.step for c in listed] == ["test.a"]
+
+
+class TestRunStep:
+    async def test_batches_commit_with_their_checkpoint_until_one_reads_nothing(
+            self, resources, connection):
+        ticks = []
+
+        class Ticker:
+            def start(self, step, total, done):
+                ticks.append(("start", total, done))
+
+            def advance(self, step, n):
+                ticks.append(("advance", n))
+
+        cp = await progress.run_step(resources.db, "test.count", counting_batch(3), total=3,
+                                     ticker=Ticker())
+        assert (cp.cursor, cp.read, cp.counts["rejected"]) == ("3", 3, 3)
+        assert cp.finished_at is not None
+        assert ticks == [("start", 3, 0), ("advance", 1), ("advance", 1), ("advance", 1),
+                         ("advance", 0)]
+        assert await rows(connection) == ["1", "2", "3"]
+
+    async def test_a_failed_batch_leaves_nothing_and_a_rerun_resumes_after_the_last_commit(
+            self, resources, connection):
+        batch = counting_batch(4, fail_at={3})
+        with pytest.raises(Boom):
+            await progress.run_step(resources.db, "test.crash", batch)
+        async with resources.db() as session:
+            cp = await progress.load(session, "test.crash")
+        assert (cp.cursor, cp.read, cp.finished_at) == ("2", 2, None)
+        assert await rows(connection) == ["1", "2"]
+
+        cp = await progress.run_step(resources.db, "test.crash", batch)
+        assert (cp.cursor, cp.read) == ("4", 4)
+        assert await rows(connection) == ["1", "2", "3", "4"]
+
+    async def test_a_unique_violation_is_retried(self, resources):
+        failures = [IntegrityError("INSERT", {}, Exception("23505"))]
+        inner = counting_batch(2)
+
+        async def batch(session, cp):
+            if failures:
+                raise failures.pop()
+            return await inner(session, cp)
+
+        cp = await progress.run_step(resources.db, "test.retry", batch)
+        assert cp.read == 2
+
+
+class TestReadBatch:
+    async def test_every_id_type_is_read_once_in_id_order_and_later_ones_too(self, resources):
+        source = resources.mongo["nextauth_users"]
+        oids = [ObjectId() for _ in range(3)]
+        await source.insert_many([{"_id": v} for v in
+                                  ["b", oids[2], 7, "a", oids[0], {"x": 1}, oids[1], 2.5]])
+        seen, cursor = [], None
+        while batch := await read_batch(source, cursor, 3):
+            seen += [doc["_id"] for doc, _ in batch]
+            cursor = batch[-1][1]
+        assert seen == [*oids, "a", "b", 2.5, 7, {"x": 1}]
+
+        late = ObjectId()
+        await source.insert_many([{"_id": late}, {"_id": "c"}])
+        assert [doc["_id"] for doc, _ in await read_batch(source, cursor, 10)] == [late, "c"]
+
+    def test_an_objectid_and_its_text_are_one_key(self):
+        oid = ObjectId()
+        assert legacy_key(oid) == legacy_key(str(oid).upper()) == legacy_key(f" {oid} ")
+        assert legacy_key("legacy-bo") == "legacy-bo"
+        assert legacy_key(42) == "int:42" != legacy_key("42")
