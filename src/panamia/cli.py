@@ -22,6 +22,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(pets_app, name="pets")
 app.add_typer(legacy_app, name="legacy")
+demo_app = typer.Typer(help="The demo community for development.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
 app.command("doctor")(doctor_command)
 err = Console(stderr=True)
 
@@ -52,13 +54,15 @@ def dev(
     host: str = "127.0.0.1",
     main_port: Annotated[int, typer.Option(help="Port of the main app")] = 8000,
     pets_port: Annotated[int, typer.Option(help="Port of the pets sidecar")] = 8001,
+    demo: Annotated[bool, typer.Option(help="Fill empty databases with the demo community")] = True,
 ) -> None:
     """Run everything locally: embedded databases unless POSTGRES_URL / MONGODB_URL are set,
-    migrations, the main app and the pets sidecar."""
+    migrations, the demo community (into empty databases), the main app and the pets sidecar."""
     from panamia import dev as dev_runner
 
     try:
-        code = dev_runner.run(_settings(), host=host, main_port=main_port, pets_port=pets_port)
+        code = dev_runner.run(_settings(), host=host, main_port=main_port, pets_port=pets_port,
+                              with_demo=demo)
     except (ConfigurationError, dev_runner.DevError) as exc:
         raise _fail(str(exc)) from None
     raise typer.Exit(code)
@@ -86,3 +90,30 @@ def serve(
         port=port or (8000 if service is Service.main else 8001), workers=workers,
         proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_config=uvicorn_log_config(),
     )
+
+
+@demo_app.command("reset")
+def demo_reset() -> None:
+    """Delete the demo people and all of theirs, then add the demo community again
+    (development and test only; POSTGRES_URL and MONGODB_URL as `panamia dev` prints them)."""
+    import asyncio
+
+    from panamia import demo
+    from panamia.resources import Resources
+
+    settings = _settings()
+    if not (settings.postgres_url and settings.mongodb_url):
+        raise _fail("set POSTGRES_URL and MONGODB_URL to the databases `panamia dev` printed")
+
+    async def rebuild() -> None:
+        resources = Resources.open(settings.require_runtime(), "cli")
+        try:
+            await demo.reset(resources)
+        finally:
+            await resources.close()
+
+    try:
+        asyncio.run(rebuild())
+    except (demo.DemoRefused, ConfigurationError) as exc:
+        raise _fail(str(exc)) from None
+    Console().print(f"demo community rebuilt: sign in as {demo.SIGN_IN_EXAMPLE}")

@@ -1,5 +1,6 @@
 """`panamia dev`: embedded servers, migrations, both services, one Ctrl-C to stop them all."""
 
+import asyncio
 import ctypes
 import fcntl
 import os
@@ -13,7 +14,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from panamia import demo
 from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres
+from panamia.resources import Resources
 from panamia.schema import migrate
 from panamia.settings import Settings
 
@@ -72,7 +75,19 @@ def _wait_http(port: int, process: subprocess.Popen, stopping, timeout: float = 
     raise DevError(f"nothing listened on port {port} within {timeout:.0f}s")
 
 
-def run(settings: Settings, *, host: str, main_port: int, pets_port: int) -> int:
+def _seed_demo(settings: Settings) -> bool:
+    async def seed() -> bool:
+        resources = Resources.open(settings, "cli")
+        try:
+            return await demo.seed_if_empty(resources)
+        finally:
+            await resources.close()
+
+    return asyncio.run(seed())
+
+
+def run(settings: Settings, *, host: str, main_port: int, pets_port: int,
+        with_demo: bool = True) -> int:
     data_dir = settings.panamia_data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     stopping = False
@@ -106,6 +121,9 @@ def run(settings: Settings, *, host: str, main_port: int, pets_port: int) -> int
         )
         console.print("applying migrations…")
         migrate.upgrade(settings.postgres_direct_url or settings.postgres_url)
+        if with_demo and _seed_demo(settings):
+            console.print(f"demo community added: sign in as {demo.SIGN_IN_EXAMPLE} "
+                          f"through {env['AUTH_URL']}/dev/outbox")
 
         services = {}
         for name, port in (("main", main_port), ("pets", pets_port)):
@@ -121,8 +139,8 @@ def run(settings: Settings, *, host: str, main_port: int, pets_port: int) -> int
 
         if not stopping:
             mail = ("sign-in mail goes out through SMTP_URL" if settings.smtp_url else
-                    f"sign-in mail in the dev outbox at {env['AUTH_URL']}/api/dev/outbox "
-                    "and in this log")
+                    f"sign-in mail in the dev outbox at {env['AUTH_URL']}/dev/outbox "
+                    "(JSON at /api/dev/outbox) and in this log")
             lines = [
                 f"main app     {env['AUTH_URL']}  (API docs at /docs)",
                 f"pets sidecar {env['PETS_URL']}",

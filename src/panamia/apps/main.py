@@ -1,13 +1,18 @@
-"""The main app: identity and sign-in (content arrives with its own routers)."""
+"""The main app: identity and sign-in, content, and the pages people use."""
 
 from fastapi import FastAPI
 
-from panamia import doctor
+from panamia import doctor, pages
+from panamia.articles import pages as article_pages
 from panamia.articles.routes import router as articles_router
 from panamia.identity import account, oauth
+from panamia.identity import pages as identity_pages
 from panamia.identity.routes import dev_router, router as identity_router
+from panamia.notifications import pages as notification_pages
 from panamia.notifications.routes import router as notifications_router
 from panamia.outbox import relay
+from panamia.pages import home
+from panamia.profiles import pages as profile_pages
 from panamia.profiles.routes import router as profiles_router
 from panamia.resources import Resources
 from panamia.settings import Settings, get_settings
@@ -20,9 +25,12 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
                account.router, notifications_router, doctor.router]
     if not settings.is_production and not settings.smtp_url:
         routers.append(dev_router)
+    routers += [home.router, identity_pages.router, profile_pages.router, article_pages.router,
+                notification_pages.router]
     app = create_service(
         settings, title="Pana MIA", process_name="app", routers=routers, resources=resources,
         background=[relay.run_forever],
     )
     oauth.install(app, settings)
+    pages.install(app)
     return app

@@ -93,6 +93,15 @@ async def get_article(resources: Resources, user: Principal | None, slug: str) -
     return await view(resources, article.model_dump(by_alias=True))
 
 
+async def read_article(
+    resources: Resources, user: Principal | None, slug: str
+) -> tuple[ArticleView, frozenset[Action]]:
+    """The article and what `user` may do with it, for pages that offer only those buttons."""
+    article = await visible(resources, user, slug)
+    allowed = frozenset(a for a in Action if user is not None and may(article, user, a))
+    return await view(resources, article.model_dump(by_alias=True)), allowed
+
+
 async def authorized(
     resources: Resources, user: Principal, slug: str, action: Action
 ) -> ArticleDocument:

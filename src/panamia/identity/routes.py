@@ -1,6 +1,7 @@
 """Auth.js-shaped sign-in endpoints of the main app, and screennames."""
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -92,9 +93,17 @@ async def email_callback(
     token: Annotated[str, Query(max_length=256)], email: Annotated[str, Query(max_length=320)],
     callback_url: Annotated[str | None, Query(alias="callbackUrl", max_length=2048)] = None,
 ) -> RedirectResponse:
-    new = await service.complete_email_sign_in(
-        resources, email, token, session_cookie(request, resources)
-    )
+    try:
+        new = await service.complete_email_sign_in(
+            resources, email, token, session_cookie(request, resources)
+        )
+    except service.VerificationFailed:
+        if "text/html" not in request.headers.get("accept", ""):
+            raise
+        # A person who opened the link in a browser lands on the sign-in page, which says
+        # what went wrong and offers a new link, instead of reading a JSON error.
+        query = urlencode({"error": "link", "callbackUrl": callback_url or ""})
+        return RedirectResponse(f"/signin?{query}", status_code=303)
     target = service.callback_target(resources, callback_url)
     return cookies.signed_in_redirect(resources.settings, request, target, new.token, new.expires)
 

@@ -4,12 +4,13 @@ row lock its use case needs (see `queries`), and checks there who may do it."""
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Row
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.errors import Conflict, Forbidden, NotFound
 from panamia.identity.dependencies import Principal
 from panamia.pets.listings import queries
+from panamia.pets.listings.models import Listing, ListingBlackout
 from panamia.pets.listings.schemas import (
     Availability,
     BlackoutCreate,
@@ -145,3 +146,26 @@ async def availability(
         listing_id=listing_id, available=available, from_=start, to=end,
         ranges=[Range.model_validate(row._mapping) for row in ranges],
     )
+
+
+async def listings_by_id(resources: Resources, listing_ids: set[str]) -> dict[str, ListingView]:
+    """Several listings in one query (a page of bookings names their listings)."""
+    if not listing_ids:
+        return {}
+    async with resources.reads() as db:
+        rows = await db.execute(queries.VIEW.where(Listing.id.in_(listing_ids)))
+    return {row.id: to_view(row) for row in rows}
+
+
+async def list_blackouts(
+    resources: Resources, user: Principal, listing_id: str, *, ending_after: date
+) -> list[BlackoutView]:
+    """The sitter's blackouts that still matter, with their ids, so one can be removed."""
+    table = ListingBlackout.__table__
+    async with resources.reads() as db:
+        await authorize(db, user, listing_id, lock=None, admins_too=False)
+        rows = await db.execute(
+            select(table).where(table.c.listing_id == listing_id, table.c.end_date > ending_after)
+            .order_by(table.c.start_date, table.c.id)
+        )
+    return [BlackoutView.model_validate(row._mapping) for row in rows]

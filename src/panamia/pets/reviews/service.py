@@ -1,5 +1,6 @@
 """Review use cases: the owner of a completed stay reviews it once; anyone reads them."""
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from panamia.errors import Conflict, DomainError, Forbidden, NotFound
@@ -8,6 +9,7 @@ from panamia.notifications import service as notifications
 from panamia.notifications.schemas import ActivityObject, Create
 from panamia.pets.listings import service as listings
 from panamia.pets.reviews import queries
+from panamia.pets.reviews.models import Review
 from panamia.pets.reviews.schemas import ReviewCreate, ReviewPage, ReviewView
 from panamia.resources import Resources
 
@@ -87,3 +89,13 @@ async def list_reviews(
         items=[ReviewView.model_validate(row._mapping) for row in rows[:page_size]],
         page=page, page_size=page_size, has_more=len(rows) > page_size,
     )
+
+
+async def reviewed(resources: Resources, booking_ids: set[str]) -> set[str]:
+    """Which of these bookings have their review already (a page of bookings asks once)."""
+    if not booking_ids:
+        return set()
+    async with resources.reads() as db:
+        found = await db.execute(
+            select(Review.booking_id).where(Review.booking_id.in_(booking_ids)))
+    return set(found.scalars())
