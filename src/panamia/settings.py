@@ -54,6 +54,14 @@ class Settings(BaseSettings):
 
     pets_url: str = "http://localhost:8001"
 
+    # Request bodies larger than this are refused with 413 before they are read.
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    # A session ends this long after sign-in however often it is used (OWASP ASVS 3.3.2).
+    session_absolute_days: int = Field(90, ge=1)
+    # Sign-in mails per hour, per address and per client address.
+    signin_limit_per_address: int = Field(5, ge=1)
+    signin_limit_per_client: int = Field(30, ge=1)
+
     @field_validator("auth_url", "pets_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:

@@ -44,6 +44,9 @@ class User(Timestamped, Base):
     name: Mapped[str | None] = mapped_column(Text)
     image: Mapped[str | None] = mapped_column(Text)
     screenname: Mapped[str | None] = mapped_column(Text)
+    # The screenname's confusable skeleton (Unicode TR39), unique so that a look-alike in
+    # another script cannot pose as a taken name.
+    screenname_skeleton: Mapped[str | None] = mapped_column(Text, unique=True)
     role: Mapped[str] = mapped_column(Text, nullable=False, default="user", server_default="user")
 
 
@@ -82,7 +85,10 @@ class Session(Timestamped, Base):
     user_id: Mapped[str] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE", onupdate="CASCADE"), nullable=False, index=True
     )
-    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    # What the person sees in their list of signed-in devices; NULL for rows a Next.js app made.
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class VerificationToken(Base):
@@ -96,4 +102,18 @@ class VerificationToken(Base):
 
     identifier: Mapped[str] = mapped_column(Text, nullable=False)
     token: Mapped[str] = mapped_column(Text, nullable=False)
-    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+
+
+class RateLimitWindow(Base):
+    """Hits counted per key (e.g. `signin:email:<address>`) and fixed window, shared by every
+    worker and replica because it lives in PostgreSQL; old windows are purged."""
+
+    __tablename__ = "rate_limit_windows"
+    __table_args__ = (
+        PrimaryKeyConstraint("key", "window_start", name="pk_rate_limit_windows"),
+    )
+
+    key: Mapped[str] = mapped_column(Text, nullable=False)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    hits: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")

@@ -17,6 +17,9 @@ class OutboxEvent(Base):
         # Only undelivered rows, in claim order: stays small however long the history grows.
         Index("ix_outbox_undelivered", "next_attempt_at", "created_at",
               postgresql_where=text("delivered_at IS NULL")),
+        # Delivered rows, oldest first, for the purge.
+        Index("ix_outbox_delivered", "delivered_at",
+              postgresql_where=text("delivered_at IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
