@@ -1,9 +1,10 @@
 """The one Pydantic base for every edge: camelCase aliases, text without NUL characters or
 lone surrogates."""
 
-from typing import Any
+import unicodedata
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -32,3 +33,37 @@ class Schema(BaseModel):
                 if isinstance(item, str):
                     _encodable(item)
         return value
+
+
+# Names, screennames and titles are one line of what a reader sees: no line breaks or
+# control characters, and no format characters (Unicode Cf: bidi overrides, zero-width
+# spaces, ...) that reorder or hide text. The joiners ZWNJ and ZWJ may stand between two
+# visible characters, where Persian or Indic words and emoji sequences need them.
+JOINERS = frozenset("\u200c\u200d")
+HIDDEN_CATEGORIES = frozenset({"Cf", "Cc", "Zl", "Zp"})
+
+
+def _visible(char: str) -> bool:
+    return not char.isspace() and unicodedata.category(char) not in HIDDEN_CATEGORIES
+
+
+def single_line_problem(value: str) -> str | None:
+    """Which character keeps `value` from being a name or title, or None."""
+    for index, char in enumerate(value):
+        if unicodedata.category(char) not in HIDDEN_CATEGORIES:
+            continue
+        if char in JOINERS and 0 < index < len(value) - 1 \
+                and _visible(value[index - 1]) and _visible(value[index + 1]):
+            continue
+        return f"U+{ord(char):04X} {unicodedata.name(char, 'CONTROL CHARACTER')} is not allowed"
+    return None
+
+
+def _single_line(value: str) -> str:
+    if problem := single_line_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+SingleLine = AfterValidator(_single_line)
+SingleLineText = Annotated[str, SingleLine]

@@ -4,22 +4,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panamia.db.postgres import violation
 from panamia.errors import Conflict, DomainError, Invalid
 from panamia.identity.dependencies import SESSION_MAX_AGE
 from panamia.identity.emails import normalize_email
 from panamia.identity.models import Session, User, VerificationToken, new_id
 from panamia.identity.redirects import same_site_target
-from panamia.identity.screennames import screenname_problem
+from panamia.identity.screennames import screenname_problem, screenname_skeleton
 from panamia.identity.tokens import new_token, session_token_hash, verification_token_hash
 from panamia.mail import OutgoingMail
 from panamia.resources import Resources
 
 MAGIC_LINK_MAX_AGE = timedelta(hours=24)
+TOO_SIMILAR = "That name is too similar to an existing one."
 
 
 class VerificationFailed(DomainError):
@@ -124,23 +126,35 @@ async def screenname_availability(resources: Resources, name: str) -> tuple[bool
     if problem := screenname_problem(name):
         return False, problem
     async with resources.reads() as db:
-        taken = (await db.execute(
-            select(User.id).where(func.lower(User.screenname) == name.lower())
-        )).first()
-    return (False, "That name is taken.") if taken else (True, None)
+        holders = set((await db.execute(
+            select(func.lower(User.screenname)).where(or_(
+                func.lower(User.screenname) == name.lower(),
+                User.screenname_skeleton == screenname_skeleton(name),
+            ))
+        )).scalars())
+    if not holders:
+        return True, None
+    return False, "That name is taken." if name.lower() in holders else TOO_SIMILAR
 
 
 async def set_screenname(resources: Resources, user_id: str, name: str) -> str:
+    """Case and look-alikes are told apart by the database's unique indexes, not by a read
+    first, so two people racing for look-alike names cannot both win."""
     if problem := screenname_problem(name):
         raise Invalid(problem, fields=["screenname"])
     try:
         async with resources.db.begin() as db:
             await db.execute(
-                update(User).where(User.id == user_id)
-                .values(screenname=name.lower(), updated_at=func.now())
+                update(User).where(User.id == user_id).values(
+                    screenname=name.lower(), screenname_skeleton=screenname_skeleton(name),
+                    updated_at=func.now(),
+                )
             )
     except IntegrityError as exc:
-        if getattr(exc.orig, "sqlstate", None) == "23505":
+        sqlstate, constraint = violation(exc)
+        if sqlstate == "23505" and constraint == "uq_users_screenname_skeleton":
+            raise Conflict(TOO_SIMILAR, error="screenname too similar") from exc
+        if sqlstate == "23505":
             raise Conflict("That screenname is taken.", error="screenname taken") from exc
         raise
     return name.lower()
