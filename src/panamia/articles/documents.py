@@ -12,7 +12,7 @@ from pydantic import AfterValidator, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from panamia.profiles.fields import Label, Text, unique
-from panamia.schemas import Schema
+from panamia.schemas import Schema, SingleLine
 
 COLLECTION = "articles"
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -40,7 +40,7 @@ class Status(StrEnum):
 
 
 Slug = Annotated[str, Field(min_length=1, max_length=100, pattern=SLUG_PATTERN)]
-Title = Annotated[Text, Field(min_length=1, max_length=200)]
+Title = Annotated[Text, SingleLine, Field(min_length=1, max_length=200)]
 Excerpt = Annotated[Text, Field(max_length=500)]
 Body = Annotated[Text, Field(max_length=50_000, description="Markdown")]
 Tags = Annotated[list[Label], AfterValidator(unique), Field(max_length=10)]

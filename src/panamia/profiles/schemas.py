@@ -17,7 +17,7 @@ from panamia.profiles.documents import (
     SocialLinks,
 )
 from panamia.profiles.fields import Strict, reject_null
-from panamia.schemas import Schema
+from panamia.schemas import Schema, SingleLine
 
 
 def _no_nul(value: str) -> str:
@@ -36,7 +36,7 @@ class ProfilePatch(Strict):
     `customLinks`, when given, replaces the whole list. Every other field is replaced whole;
     `location: null` removes the location."""
 
-    name: Name | None = None
+    name: Annotated[Name, SingleLine] | None = None
     bio: Bio | None = None
     images: Images | None = None
     social_links: SocialLinks | None = None

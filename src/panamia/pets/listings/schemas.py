@@ -11,7 +11,7 @@ from pydantic_core.core_schema import ValidationInfo
 
 from panamia.pets.listings.models import SERVICES, SPECIES
 from panamia.profiles.fields import Strict, Text, reject_null, unique
-from panamia.schemas import Schema
+from panamia.schemas import Schema, SingleLine
 
 MAX_WINDOW_DAYS = 366
 # Ids in paths are cuid2 strings; anything else is refused before it reaches PostgreSQL.
@@ -40,7 +40,7 @@ def _text(**constraints):
     return Annotated[str, StringConstraints(**constraints), *Text.__metadata__]
 
 
-Title = _text(strip_whitespace=True, min_length=1, max_length=120)
+Title = Annotated[_text(strip_whitespace=True, min_length=1, max_length=120), SingleLine]
 Description = _text(max_length=5000)
 City = _text(strip_whitespace=True, min_length=1, max_length=100)
 Zip = _text(strip_whitespace=True, min_length=1, max_length=20)
