@@ -1,5 +1,6 @@
 """Domain errors, mapped to HTTP once by the handlers every app installs."""
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 class DomainError(Exception):
     status = 400
     error = "bad request"
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str, *, error: str | None = None):
         super().__init__(detail)
@@ -68,6 +70,19 @@ class Unavailable(DomainError):
     error = "unavailable"
 
 
+class TooManyRequests(DomainError):
+    """429 with `Retry-After`: the seconds until the limit's window ends."""
+
+    status = 429
+    error = "too many requests"
+
+    def __init__(self, refusal: str, *, retry_after: int):
+        minutes = math.ceil(retry_after / 60)
+        super().__init__(f"{refusal} Try again in {minutes} minute{'s' if minutes > 1 else ''}.")
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
+
+
 def _field_name(loc: Sequence[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     return ".".join(parts) or str(loc[-1] if loc else "request")
@@ -88,7 +103,7 @@ def _undecodable_body(exc: StarletteHTTPException) -> bool:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status)
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

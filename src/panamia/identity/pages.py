@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import Query, Request
 
-from panamia import demo, pages
-from panamia.errors import Conflict, Invalid, NotFound
+from panamia import demo, pages, ratelimit
+from panamia.errors import Conflict, Invalid, NotFound, TooManyRequests
 from panamia.identity import account, cookies, service
 from panamia.identity.dependencies import CurrentUser, session_cookie
 from panamia.mail import DevOutbox
@@ -44,7 +44,13 @@ async def send_sign_in_link(request: Request):
     callback_url = form.get("callbackUrl") or None
     email = form.get("email", "").strip()
     try:
-        await service.request_email_sign_in(pages.resources_of(request), email, callback_url)
+        await service.request_email_sign_in(pages.resources_of(request), email, callback_url,
+                                            client=ratelimit.client_address(request))
+    except TooManyRequests as exc:
+        page = await pages.render(request, "signin_wait.html", status=exc.status,
+                                  title="Please wait a little", message=exc.detail)
+        page.headers.update(exc.headers)
+        return page
     except Invalid:
         return await sign_in_page(
             request, callback_url=callback_url, status=422, values={"email": email},

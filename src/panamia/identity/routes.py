@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 
+from panamia import ratelimit
 from panamia.errors import NotFound
 from panamia.identity import cookies, service
 from panamia.identity.dependencies import CurrentUser, OptionalUser, session_cookie
@@ -69,7 +70,10 @@ async def csrf(request: Request, resources: ResourcesDep) -> JSONResponse:
 
 @router.post(
     "/auth/signin/email", response_model=Sent, openapi_extra=FORM_OR_JSON,
-    summary="Mail a sign-in link", responses={422: {"description": "Malformed email"}},
+    summary="Mail a sign-in link",
+    responses={422: {"description": "Malformed email"},
+               429: {"description": "Too many links asked for this address or from this "
+                                    "client; `Retry-After` says in how many seconds to retry"}},
 )
 async def sign_in_with_email(request: Request, resources: ResourcesDep) -> Sent:
     """The answer is the same whether or not the address belongs to anyone."""
@@ -79,7 +83,8 @@ async def sign_in_with_email(request: Request, resources: ResourcesDep) -> Sent:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
         ) from None
-    await service.request_email_sign_in(resources, body.email, body.callback_url)
+    await service.request_email_sign_in(resources, body.email, body.callback_url,
+                                        client=ratelimit.client_address(request))
     return Sent()
 
 

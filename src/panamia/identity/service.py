@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.db.postgres import violation
+from panamia import ratelimit
 from panamia.errors import Conflict, DomainError, Invalid
 from panamia.identity.dependencies import SESSION_MAX_AGE
 from panamia.identity.emails import normalize_email
@@ -21,6 +22,8 @@ from panamia.mail import OutgoingMail
 from panamia.resources import Resources
 
 MAGIC_LINK_MAX_AGE = timedelta(hours=24)
+SIGN_IN_LIMIT_WINDOW = timedelta(hours=1)
+TOO_MANY_LINKS = "Too many sign-in links were asked for. Links already sent still work."
 TOO_SIMILAR = "That name is too similar to an existing one."
 
 
@@ -41,17 +44,25 @@ def callback_target(resources: Resources, callback_url: str | None) -> str:
     return same_site_target(callback_url, settings.auth_url, allowed_origins=(settings.pets_url,))
 
 
-async def request_email_sign_in(resources: Resources, email: str, callback_url: str | None):
-    """Mail a single-use link. Known and unknown addresses take the same path."""
+async def request_email_sign_in(
+    resources: Resources, email: str, callback_url: str | None, *, client: str
+):
+    """Mail a single-use link. Known and unknown addresses take the same path, limits
+    included: so many links an hour per address and per `client` (its network address)."""
     settings = resources.settings
     identifier = normalize_email(email)
     raw = new_token()
+    now = datetime.now(UTC)
     async with resources.db.begin() as db:
+        for key, allowed in ((f"signin:client:{client}", settings.signin_limit_per_client),
+                             (f"signin:email:{identifier}", settings.signin_limit_per_address)):
+            await ratelimit.hit(db, key, ratelimit.Limit(allowed, SIGN_IN_LIMIT_WINDOW), now,
+                                refusal=TOO_MANY_LINKS)
         await db.execute(
             insert(VerificationToken).values(
                 identifier=identifier,
                 token=verification_token_hash(raw, settings.secret),
-                expires=datetime.now(UTC) + MAGIC_LINK_MAX_AGE,
+                expires=now + MAGIC_LINK_MAX_AGE,
             )
         )
     query = urlencode({
