@@ -92,6 +92,27 @@ def serve(
     )
 
 
+@app.command()
+def purge() -> None:
+    """Delete expired sign-in links and sessions, outbox events delivered over a week ago and
+    ended rate-limit windows, once (for cron); the main app does it every few minutes."""
+    import asyncio
+
+    from sqlalchemy.exc import DBAPIError, InterfaceError
+
+    from panamia import purge as housekeeping
+
+    settings = _settings()
+    if not settings.postgres_url:
+        raise _fail("set POSTGRES_URL to the database to purge")
+    try:
+        deleted = asyncio.run(housekeeping.purge_once(settings))
+    except (InterfaceError, DBAPIError, OSError) as exc:
+        raise _fail(f"PostgreSQL is unreachable or not migrated: {exc}") from None
+    for kind, count in deleted.items():
+        typer.echo(f"{kind}: {count} deleted")
+
+
 @demo_app.command("reset")
 def demo_reset() -> None:
     """Delete the demo people and all of theirs, then add the demo community again

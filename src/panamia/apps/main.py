@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from panamia import doctor, pages
+from panamia import doctor, pages, purge
 from panamia.articles import pages as article_pages
 from panamia.articles.routes import router as articles_router
 from panamia.identity import account, oauth
@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
                 notification_pages.router]
     app = create_service(
         settings, title="Pana MIA", process_name="app", routers=routers, resources=resources,
-        background=[relay.run_forever],
+        background=[relay.run_forever, purge.run_forever],
     )
     oauth.install(app, settings)
     pages.install(app)
