@@ -146,7 +146,8 @@ class TestAdapterMethods:
         before = await one_row(python_side, User, User.id == user_id)
         verified = datetime.now(UTC).replace(microsecond=0)
 
-        await adapter("updateUser", {"id": user_id, "name": "After", "emailVerified": iso(verified)})
+        await adapter("updateUser",
+                      {"id": user_id, "name": "After", "emailVerified": iso(verified)})
 
         row = await one_row(python_side, User, User.id == user_id)
         assert (row["name"], row["email_verified"]) == ("After", verified)

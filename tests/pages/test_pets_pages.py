@@ -80,25 +80,32 @@ class TestSearch:
 
 class TestCalendar:
     async def test_marks_booked_and_blocked_nights_across_month_ends(self, pets, resources):
+        # Three months in a row, the first ending at least four weeks from today.
+        second = (TODAY + timedelta(days=40)).replace(day=1)
+        first = (second - timedelta(days=1)).replace(day=1)
+        third = (second + timedelta(days=32)).replace(day=1)
         listing = await create_listing(resources)
-        await insert_booking(resources, listing, start_date=date(2027, 3, 30),
-                             end_date=date(2027, 4, 2), note="private: key under the mat")
+        await insert_booking(resources, listing, start_date=second - timedelta(days=2),
+                             end_date=second + timedelta(days=1), note="private: key under the mat")
         await listings_service.add_blackout(
             resources, principal(listing.sitter_id), listing.id,
-            BlackoutCreate(start_date=date(2027, 4, 28), end_date=date(2027, 5, 2)))
+            BlackoutCreate(start_date=third - timedelta(days=3),
+                           end_date=third + timedelta(days=1)))
 
-        march = (await pets.get(f"/listings/{listing.id}?month=2027-03", headers=BROWSER)).text
-        april = (await pets.get(f"/listings/{listing.id}?month=2027-04", headers=BROWSER)).text
-        may = (await pets.get(f"/listings/{listing.id}?month=2027-05", headers=BROWSER)).text
+        before, during, after = [
+            (await pets.get(f"/listings/{listing.id}?month={month:%Y-%m}", headers=BROWSER)).text
+            for month in (first, second, third)
+        ]
 
-        assert [day_state(march, date(2027, 3, d)) for d in (29, 30, 31)] == \
+        assert [day_state(before, second - timedelta(days=d)) for d in (3, 2, 1)] == \
             ["free", "booked", "booked"]
-        assert [day_state(april, date(2027, 4, d)) for d in (1, 2, 27, 28, 30)] == \
-            ["booked", "free", "free", "blocked", "blocked"]
-        assert [day_state(may, date(2027, 5, d)) for d in (1, 2)] == ["blocked", "free"]
-        assert "<caption>April 2027" in april and "sitter away" in text_of(april)
-        assert 'href="?month=2027-05#calendar"' in april  # no JavaScript needed to move on
-        assert "key under the mat" not in march + april  # nothing about who booked
+        assert [day_state(during, second + timedelta(days=d)) for d in (0, 1)] == ["booked", "free"]
+        assert [day_state(during, third - timedelta(days=d)) for d in (4, 3, 1)] == \
+            ["free", "blocked", "blocked"]
+        assert [day_state(after, third + timedelta(days=d)) for d in (0, 1)] == ["blocked", "free"]
+        assert f"<caption>{second:%B %Y}" in during and "sitter away" in text_of(during)
+        assert f'href="?month={third:%Y-%m}#calendar"' in during  # no JavaScript needed to move on
+        assert "key under the mat" not in before + during  # nothing about who booked
 
     async def test_past_days_say_so(self, pets, resources):
         listing = await create_listing(resources)
