@@ -23,21 +23,15 @@ def refused(response, field: str, message: str) -> bool:
 
 
 @pytest.mark.parametrize(("character", "message"), HIDDEN)
-async def test_an_article_title(client, resources, character, message):
+@pytest.mark.parametrize(("method", "path", "field"), [
+    ("POST", "/api/articles", "title"), ("PATCH", "/api/profile", "name"),
+])
+async def test_an_article_title_and_a_profile_name(client, resources, method, path, field,
+                                                   character, message):
     await sign_in_as(client, resources, await create_user(resources))
-    response = await client.post("/api/articles", headers=await csrf_headers(client),
-                                 json={"title": f"Caf{character}é Luna"})
-    assert refused(response, "title", message), response.text
-    assert await resources.mongo.articles.count_documents({}) == 0
-
-
-@pytest.mark.parametrize(("character", "message"), HIDDEN)
-async def test_a_profile_name(client, resources, character, message):
-    await sign_in_as(client, resources, await create_user(resources))
-    response = await client.patch("/api/profile", headers=await csrf_headers(client),
-                                  json={"name": f"Ana{character}"})
-    assert refused(response, "name", message), response.text
-    assert (await client.get("/api/profile")).json()["profile"]["name"] == ""
+    response = await client.request(method, path, headers=await csrf_headers(client),
+                                     json={field: f"Caf{character}é Luna"})
+    assert refused(response, field, message), response.text
 
 
 @pytest.mark.parametrize(("character", "message"), HIDDEN)

@@ -20,12 +20,14 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from panamia import references
+from panamia.articles import invitations
 from panamia.articles import service as articles_service
 from panamia.articles.documents import COLLECTION as ARTICLES_COLLECTION
 from panamia.articles.schemas import ArticleCreate
-from panamia.errors import Conflict
+from panamia.errors import Conflict, NotFound
 from panamia.identity.dependencies import Principal
 from panamia.identity.models import User
+from panamia.identity.screennames import screenname_skeleton
 from panamia.notifications import documents as notification_documents
 from panamia.notifications import repository as notification_repository
 from panamia.notifications.schemas import ACTIVITY
@@ -69,7 +71,8 @@ class DemoArticle:
     excerpt: str
     body: str
     tags: tuple[str, ...] = ()
-    co_authors: tuple[str, ...] = ()
+    co_authors: tuple[str, ...] = ()  # invited, and they accepted
+    invited: tuple[str, ...] = ()  # invited, no answer yet
     published: bool = True
 
 
@@ -184,7 +187,7 @@ ARTICLES_TO_WRITE = (
     DemoArticle("summer-reading-list", "maria", "Our summer reading list",
                 "Twelve books to read in the shade.",
                 "Work in progress: Ana asked for cookbooks.", ("books",),
-                co_authors=("ana",), published=False),
+                invited=("ana",), published=False),
 )
 
 NOTIFICATIONS = (
@@ -194,9 +197,6 @@ NOTIFICATIONS = (
         "summary": "Where to get a cafecito at 7 a.m."}}, hours_ago=2),
     DemoNotification("ana", "lucia", {"type": "Follow", "object": {
         "type": "Person", "id": user_id("ana")}}, hours_ago=5),
-    DemoNotification("ana", "maria", {"type": "Invite", "object": {
-        "type": "Article", "id": "summer-reading-list", "url": "/articles/summer-reading-list",
-        "summary": "Our summer reading list"}}, hours_ago=20),
     DemoNotification("ana", None, {"type": "Announce", "object": {
         "type": "Note", "id": "welcome", "url": "/account",
         "summary": "Welcome to Pana MIA! Add your opening hours so neighbours know when to "
@@ -240,7 +240,8 @@ async def add_people(resources: Resources) -> None:
     async with resources.db.begin() as db:
         await db.execute(pg_insert(User).values([
             {"id": user_id(p.key), "email": email(p.key), "name": p.name,
-             "screenname": p.screenname, "email_verified": now}
+             "screenname": p.screenname, "screenname_skeleton": screenname_skeleton(p.screenname),
+             "email_verified": now}
             for p in PEOPLE
         ]).on_conflict_do_nothing())
 
@@ -258,17 +259,25 @@ async def fill_profiles(resources: Resources) -> None:
 
 
 async def add_articles(resources: Resources) -> None:
+    """Co-authors are invited by the author's draft, through the outbox like anyone's, and
+    then accept."""
     people = {p.key: p for p in PEOPLE}
     for spec in ARTICLES_TO_WRITE:
         author = acting_as(people[spec.author])
         draft = ArticleCreate(
             slug=spec.slug, title=spec.title, excerpt=spec.excerpt, body=spec.body,
-            tags=list(spec.tags), co_author_ids=[user_id(k) for k in spec.co_authors],
+            tags=list(spec.tags),
+            co_author_ids=[user_id(k) for k in (*spec.co_authors, *spec.invited)],
         )
         try:
             await articles_service.create_article(resources, author, draft)
         except Conflict:
             pass  # there already, as this or an earlier run left it
+        for key in spec.co_authors:
+            try:
+                await invitations.accept_invitation(resources, acting_as(people[key]), spec.slug)
+            except (Conflict, NotFound):
+                pass  # declined or left since, or the article was removed
         if spec.published:
             try:
                 await articles_service.publish_article(resources, author, spec.slug)

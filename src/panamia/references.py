@@ -42,6 +42,9 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("articles", "coAuthorIds", OnUserDelete.KEEP,
               "Co-authors of kept articles; the id stays and shows as a deleted user.",
               array=True),
+    Reference("articles", "invitedCoAuthorIds", OnUserDelete.KEEP,
+              "People invited to co-author, until they answer; an invitation to a deleted "
+              "user is shown to nobody and can never be accepted.", array=True),
     Reference("notifications", "targetId", OnUserDelete.DELETE,
               "The recipient: nobody is left to read them."),
     Reference("notifications", "actorId", OnUserDelete.KEEP,

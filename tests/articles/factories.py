@@ -3,7 +3,7 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from panamia.articles import service
+from panamia.articles import invitations, service
 from panamia.articles.documents import COLLECTION, Status
 from panamia.articles.schemas import ArticleCreate
 from panamia.resources import Resources
@@ -11,12 +11,17 @@ from tests.profiles.factories import principal
 
 
 async def create_article(
-    resources: Resources, author_id: str, *, status: Status = Status.DRAFT, **fields
+    resources: Resources, author_id: str, *, status: Status = Status.DRAFT,
+    co_author_ids: list[str] = (), invited: list[str] = (), **fields,
 ) -> str:
-    """An article by `author_id`, taken to `status` the way people do it; returns its slug."""
+    """An article by `author_id`, taken to `status` the way people do it; returns its slug.
+    `co_author_ids` are invited and accept; `invited` are invited and do not answer."""
     fields.setdefault("title", f"Article {uuid.uuid4().hex[:8]}")
     author = principal(author_id)
-    slug = (await service.create_article(resources, author, ArticleCreate(**fields))).slug
+    draft = ArticleCreate(**fields, co_author_ids=[*co_author_ids, *invited])
+    slug = (await service.create_article(resources, author, draft)).slug
+    for co_author in co_author_ids:
+        await invitations.accept_invitation(resources, principal(co_author), slug)
     if status != Status.DRAFT:
         await service.publish_article(resources, author, slug)
     if status == Status.REMOVED:

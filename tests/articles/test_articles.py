@@ -23,7 +23,9 @@ class TestCreate:
         assert (article["status"], article["publishedAt"], article["tags"]) == (
             "draft", None, ["music", "food"])
         assert article["author"] == {"id": author, "screenname": "ana", "name": "Ana"}
-        assert article["coAuthors"] == [{"id": co_author, "screenname": "co", "name": "Co"}]
+        assert article["coAuthors"] == []
+        assert article["invitedCoAuthors"] == [{"id": co_author, "screenname": "co",
+                                                "name": "Co"}]
         assert (await client.get(f"/api/articles/{article['slug']}")).json() == article
 
     async def test_a_taken_derived_slug_gets_a_suffix_and_a_taken_given_one_is_409(

@@ -6,7 +6,7 @@ from panamia.identity import cookies
 from tests.articles.factories import create_article
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
 
-ACTORS = ("anonymous", "other", "author", "co-author", "admin")
+ACTORS = ("anonymous", "other", "invited", "author", "co-author", "admin")
 
 
 @pytest.fixture
@@ -15,6 +15,7 @@ async def cast(resources) -> dict[str, str]:
     return {
         "author": author,
         "co-author": await create_user(resources),
+        "invited": await create_user(resources),
         "other": await create_user(resources),
         "admin": await create_user(resources, email="admin@example.org"),
     }
@@ -31,7 +32,7 @@ async def act_as(client, resources, cast, actor: str) -> dict:
 
 async def article(resources, cast, status: str) -> str:
     return await create_article(resources, cast["author"], status=status,
-                                co_author_ids=[cast["co-author"]])
+                                co_author_ids=[cast["co-author"]], invited=[cast["invited"]])
 
 
 def expectations(table: dict[str, tuple[int, ...]]):
@@ -39,11 +40,12 @@ def expectations(table: dict[str, tuple[int, ...]]):
             for actor, status in zip(ACTORS, statuses, strict=True)]
 
 
-#        anonymous, other, author, co-author, admin
+# "invited": asked to co-author, not answered yet: reads the draft, may do nothing more.
+#        anonymous, other, invited, author, co-author, admin
 SEEING = {
-    "draft": (404, 404, 200, 200, 200),
-    "published": (200, 200, 200, 200, 200),
-    "removed": (404, 404, 404, 404, 200),
+    "draft": (404, 404, 200, 200, 200, 200),
+    "published": (200, 200, 200, 200, 200, 200),
+    "removed": (404, 404, 404, 404, 404, 200),
 }
 
 
@@ -63,11 +65,11 @@ ACTIONS = {
     "restore": ("removed", "POST", "/restore", None),
 }
 DOING = {
-    "edit": (401, 403, 200, 200, 200),
-    "edit co-authors": (401, 403, 200, 403, 200),
-    "publish": (401, 404, 200, 200, 403),
-    "remove": (401, 403, 204, 403, 204),
-    "restore": (401, 404, 404, 404, 200),
+    "edit": (401, 403, 403, 200, 200, 200),
+    "edit co-authors": (401, 403, 403, 200, 403, 200),
+    "publish": (401, 404, 403, 200, 200, 403),
+    "remove": (401, 403, 403, 204, 403, 204),
+    "restore": (401, 404, 404, 404, 404, 200),
 }
 
 

@@ -37,8 +37,9 @@ async def counts(resources, connection) -> dict[str, int]:
     }
 
 
-EXPECTED = {"people": 8, "listed": 7, "articles": 6, "published": 4, "notifications": 7,
-            "unread": 6}
+# Invitations to co-author and their answers travel through the outbox: not counted here.
+EXPECTED = {"people": 8, "listed": 7, "articles": 6, "published": 4, "notifications": 6,
+            "unread": 5}
 
 
 async def ana_bio(resources) -> str:

@@ -57,6 +57,7 @@ class ArticleDocument(Schema):
     body: str = ""
     author_id: str
     co_author_ids: list[str] = []
+    invited_co_author_ids: list[str] = []
     tags: list[str] = []
     status: Status
     published_at: datetime | None = None

@@ -1,12 +1,12 @@
 """Article pages: the list, reading (markdown, sanitized), writing, editing, publishing."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Path, Query, Request
 from pydantic import ValidationError
 
 from panamia import pages
-from panamia.articles import service
+from panamia.articles import invitations, service
 from panamia.articles.permissions import REFUSALS, Action
 from panamia.articles.schemas import ArticleCreate, ArticlePatch
 from panamia.errors import DomainError, Forbidden, Invalid
@@ -82,9 +82,12 @@ async def create_article(request: Request, user: CurrentUser):
 @router.get("/articles/{slug}")
 async def read(request: Request, slug: SlugPath, user: OptionalUser):
     article, allowed = await service.read_article(pages.resources_of(request), user, slug)
+    me = user.id if user else None
     return await pages.render(request, "article.html", title=article.title, nav="articles",
                               article=article, may_edit=Action.EDIT in allowed,
-                              may_publish=Action.PUBLISH in allowed)
+                              may_publish=Action.PUBLISH in allowed,
+                              invited=any(p.id == me for p in article.invited_co_authors),
+                              co_author=any(p.id == me for p in article.co_authors))
 
 
 @router.get("/articles/{slug}/edit")
@@ -112,3 +115,20 @@ async def publish(request: Request, slug: SlugPath, user: CurrentUser):
     await service.publish_article(pages.resources_of(request), user, slug)
     return pages.redirect(request, f"/articles/{slug}",
                           notice="Published: everyone can read it now.")
+
+
+# What each answer does, what the person is told, and where they go next (after declining or
+# leaving, a draft is no longer theirs to see).
+CO_AUTHOR_STEPS = {
+    "accept": (invitations.accept_invitation, "You are now a co-author.", None),
+    "decline": (invitations.decline_invitation, "Invitation declined.", "/notifications"),
+    "leave": (invitations.leave_article, "You are no longer a co-author.", "/articles"),
+}
+
+
+@router.post("/articles/{slug}/co-authors/{step}")
+async def co_author_step(request: Request, slug: SlugPath,
+                         step: Literal["accept", "decline", "leave"], user: CurrentUser):
+    act, notice, next_page = CO_AUTHOR_STEPS[step]
+    await act(pages.resources_of(request), user, slug)
+    return pages.redirect(request, next_page or f"/articles/{slug}", notice=notice)

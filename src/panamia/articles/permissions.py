@@ -8,9 +8,13 @@
 | remove          | yes    | no        | yes   |
 | restore         | no     | no        | yes   |
 
+Co-authors are those who accepted the author's invitation; someone invited holds no role
+until then, but may read the draft they are asked to write.
+
 Seeing comes first: a published article is public; a draft is visible to its author,
-co-authors and admins; a removed article only to admins. Whoever cannot see an article
-is told it does not exist (404) rather than that they may not touch it (403).
+co-authors, people invited to co-author it and admins; a removed article only to admins.
+Whoever cannot see an article is told it does not exist (404) rather than that they may not
+touch it (403).
 """
 
 from enum import StrEnum
@@ -61,7 +65,11 @@ def can_see(article: ArticleDocument, user: Principal | None) -> bool:
     held = roles(article, user)
     if article.status == Status.REMOVED:
         return ADMIN in held
-    return bool(held)
+    return bool(held) or is_invited(article, user)
+
+
+def is_invited(article: ArticleDocument, user: Principal | None) -> bool:
+    return user is not None and user.id in article.invited_co_author_ids
 
 
 def may(article: ArticleDocument, user: Principal, action: Action) -> bool:

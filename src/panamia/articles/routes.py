@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from panamia.articles import service
+from panamia.articles import invitations, service
 from panamia.articles.schemas import ArticleCreate, ArticlePage, ArticlePatch, ArticleView
 from panamia.identity.dependencies import CurrentUser, OptionalUser
 from panamia.profiles.schemas import ScreennameLookup
@@ -26,7 +26,8 @@ ALLOWED = {403: {"description": "Visible to you, but not yours to change this wa
 async def create_article(
     draft: ArticleCreate, user: CurrentUser, resources: ResourcesDep
 ) -> ArticleView:
-    """You become the author. Co-authors must be existing users (by id)."""
+    """You become the author. Everyone in `coAuthorIds` (existing users, by id) gets an
+    invitation and becomes a co-author on accepting it."""
     return await service.create_article(resources, user, draft)
 
 
@@ -63,7 +64,8 @@ async def get_article(slug: SlugPath, user: OptionalUser, resources: ResourcesDe
 async def patch_article(
     slug: SlugPath, patch: ArticlePatch, user: CurrentUser, resources: ResourcesDep
 ) -> ArticleView:
-    """Author, co-author or admin; only the author or an admin may change `coAuthorIds`."""
+    """Author, co-author or admin; only the author or an admin may change `coAuthorIds`:
+    whoever is newly named gets an invitation, whoever is left out is no longer a co-author."""
     return await service.update_article(resources, user, slug, patch)
 
 
@@ -91,3 +93,35 @@ async def restore_article(
 ) -> ArticleView:
     """Admins only; the article returns to the status it had when removed."""
     return await service.restore_article(resources, user, slug)
+
+
+NOT_NAMED = {409: {"description": "You are not invited, or not a co-author"}}
+
+
+@router.post("/{slug}/co-authors/me/accept", response_model=ArticleView,
+             summary="Accept an invitation to co-author",
+             responses={**SIGNED_IN, **FOUND, **NOT_NAMED})
+async def accept_invitation(
+    slug: SlugPath, user: CurrentUser, resources: ResourcesDep
+) -> ArticleView:
+    """You join `coAuthors` and may edit and publish; the author is told."""
+    return await invitations.accept_invitation(resources, user, slug)
+
+
+@router.post("/{slug}/co-authors/me/decline", status_code=204,
+             summary="Decline an invitation to co-author",
+             responses={**SIGNED_IN, **FOUND, **NOT_NAMED})
+async def decline_invitation(
+    slug: SlugPath, user: CurrentUser, resources: ResourcesDep
+) -> Response:
+    """The invitation is dropped; the author is told."""
+    await invitations.decline_invitation(resources, user, slug)
+    return Response(status_code=204)
+
+
+@router.delete("/{slug}/co-authors/me", status_code=204, summary="Stop being a co-author",
+               responses={**SIGNED_IN, **FOUND, **NOT_NAMED})
+async def leave_article(slug: SlugPath, user: CurrentUser, resources: ResourcesDep) -> Response:
+    """At any time, whatever the article's status: your name comes off it."""
+    await invitations.leave_article(resources, user, slug)
+    return Response(status_code=204)

@@ -27,7 +27,9 @@ class ArticleCreate(Strict):
     excerpt: Excerpt = ""
     body: Body = ""
     tags: Tags = []
-    co_author_ids: UserIds = Field([], description="PostgreSQL user ids")
+    co_author_ids: UserIds = Field(
+        [], description="PostgreSQL user ids, each invited to co-author; they show in "
+        "`coAuthors` once they accept")
 
 
 class ArticlePatch(Strict):
@@ -37,7 +39,9 @@ class ArticlePatch(Strict):
     excerpt: Excerpt | None = None
     body: Body | None = None
     tags: Tags | None = None
-    co_author_ids: UserIds | None = Field(None, description="Only the author or an admin")
+    co_author_ids: UserIds | None = Field(
+        None, description="Only the author or an admin. Who is named and new is invited; a "
+        "co-author or invitation left out is dropped")
 
     _not_null = reject_null("title", "excerpt", "body", "tags", "co_author_ids")
 
@@ -58,6 +62,9 @@ class ArticleSummary(Schema):
 
 class ArticleView(ArticleSummary):
     body: str
+    invited_co_authors: list[Person] = Field(
+        [], description="Pending invitations: all of them for the article's writers and "
+        "admins, your own if you are invited, none for anyone else")
 
 
 class ArticlePage(Schema):

@@ -6,8 +6,22 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from panamia.articles import repository
+from panamia.articles.co_authors import (
+    Naming,
+    check_invitees,
+    name_co_authors,
+    send_invitations,
+)
 from panamia.articles.documents import ArticleDocument, Status, slugify, with_suffix
-from panamia.articles.permissions import REFUSALS, Action, can_see, may, only_as_co_author
+from panamia.articles.permissions import (
+    REFUSALS,
+    Action,
+    can_see,
+    is_invited,
+    may,
+    only_as_co_author,
+    roles,
+)
 from panamia.articles.schemas import (
     ArticleCreate,
     ArticlePage,
@@ -15,7 +29,7 @@ from panamia.articles.schemas import (
     ArticleSummary,
     ArticleView,
 )
-from panamia.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from panamia.errors import Conflict, Forbidden, NotFound, Unauthorized
 from panamia.identity.dependencies import Principal
 from panamia.profiles import people
 from panamia.profiles.fields import mongo_now, normalize_label
@@ -39,45 +53,62 @@ def present(
     })
 
 
-async def view(resources: Resources, document: dict[str, Any]) -> ArticleView:
-    return present(document, await people.people_by_id(resources, writers(document)), ArticleView)
+def invitations_shown(document: dict[str, Any], viewer: Principal | None) -> list[str]:
+    """Pending invitations: all of them to the article's writers and admins, only their own
+    to someone invited, none to anyone else."""
+    article = ArticleDocument.model_validate(document)
+    if roles(article, viewer):
+        return article.invited_co_author_ids
+    return [viewer.id] if is_invited(article, viewer) else []
 
 
-async def check_co_authors(resources: Resources, author_id: str, ids: list[str]) -> None:
-    """Co-authors must be other people with accounts: checked in one query."""
-    if author_id in ids:
-        raise Invalid("The author cannot also be a co-author.", fields=["coAuthorIds"])
-    unknown = set(ids) - set(await people.people_by_id(resources, ids))
-    if unknown:
-        raise Invalid(f"No user has the id(s) {', '.join(sorted(unknown))}.",
-                      fields=["coAuthorIds"])
-
-
-async def create_article(
-    resources: Resources, user: Principal, draft: ArticleCreate
+async def view(
+    resources: Resources, document: dict[str, Any], viewer: Principal | None
 ) -> ArticleView:
-    """A draft by `user`. A slug given is used as is (409 if taken); a slug derived from
-    the title gets a short random suffix when taken."""
-    await check_co_authors(resources, user.id, draft.co_author_ids)
-    now = mongo_now()
-    document = {
-        **draft.model_dump(by_alias=True, exclude={"slug"}),
-        "authorId": user.id, "status": Status.DRAFT.value, "publishedAt": None,
-        "createdAt": now, "updatedAt": now,
-    }
-    base = draft.slug or slugify(draft.title)
+    """The article with its people; invitations to users since deleted are left out."""
+    invited = invitations_shown(document, viewer)
+    known = await people.people_by_id(resources, [*writers(document), *invited])
+    shown = present(document, known, ArticleView)
+    shown.invited_co_authors = [known[i] for i in invited if i in known]
+    return shown
+
+
+async def insert_with_free_slug(
+    resources: Resources, document: dict[str, Any], given: str | None
+) -> str:
+    """A slug given is used as is (409 if taken); a slug derived from the title gets a short
+    random suffix when taken."""
+    base = given or slugify(document["title"])
     slug = base
     for _ in range(SLUG_ATTEMPTS):
         try:
             await repository.insert(resources.mongo, {**document, "slug": slug})
         except DuplicateKeyError:
-            if draft.slug:
+            if given:
                 raise Conflict(f"The slug {slug!r} is taken: choose another, or leave it out "
                                "to derive one from the title.", error="slug taken") from None
             slug = with_suffix(base)
             continue
-        return await view(resources, {**document, "slug": slug})
+        return slug
     raise Conflict("No free slug was found for this title; give a slug.", error="slug taken")
+
+
+async def create_article(
+    resources: Resources, user: Principal, draft: ArticleCreate
+) -> ArticleView:
+    """A draft by `user`; everyone in `coAuthorIds` is invited to co-author it."""
+    naming = name_co_authors(None, draft.co_author_ids)
+    now = mongo_now()
+    document = {
+        **draft.model_dump(by_alias=True, exclude={"slug", "co_author_ids"}),
+        **naming.fields(), "authorId": user.id, "status": Status.DRAFT.value,
+        "publishedAt": None, "createdAt": now, "updatedAt": now,
+    }
+    async with resources.db.begin() as db:
+        await check_invitees(db, user.id, naming.newly_invited)
+        slug = await insert_with_free_slug(resources, document, draft.slug)
+        await send_invitations(db, user, slug, draft.title, naming.newly_invited)
+    return await view(resources, {**document, "slug": slug}, user)
 
 
 async def visible(resources: Resources, user: Principal | None, slug: str) -> ArticleDocument:
@@ -90,7 +121,7 @@ async def visible(resources: Resources, user: Principal | None, slug: str) -> Ar
 
 async def get_article(resources: Resources, user: Principal | None, slug: str) -> ArticleView:
     article = await visible(resources, user, slug)
-    return await view(resources, article.model_dump(by_alias=True))
+    return await view(resources, article.model_dump(by_alias=True), user)
 
 
 async def read_article(
@@ -99,7 +130,7 @@ async def read_article(
     """The article and what `user` may do with it, for pages that offer only those buttons."""
     article = await visible(resources, user, slug)
     allowed = frozenset(a for a in Action if user is not None and may(article, user, a))
-    return await view(resources, article.model_dump(by_alias=True)), allowed
+    return await view(resources, article.model_dump(by_alias=True), user), allowed
 
 
 async def authorized(
@@ -111,14 +142,24 @@ async def authorized(
     return article
 
 
+def exactly(field: str, values: list[str]) -> dict[str, Any]:
+    """A condition that `field` holds `values`, in order; an empty list also matches a
+    document without the field."""
+    return {field: values} if values else {f"{field}.0": {"$exists": False}}
+
+
 async def write(
     resources: Resources, user: Principal, article: ArticleDocument, action: Action,
-    update: dict[str, Any],
+    update: dict[str, Any], *, same_people: bool = False,
 ) -> dict[str, Any]:
-    """Apply `update` only if the article is as it was read and `user` still holds the role."""
+    """Apply `update` only if the article is as it was read and `user` still holds the role
+    (and, with `same_people`, no one accepted, declined or left meanwhile)."""
     query: dict[str, Any] = {"slug": article.slug, "status": article.status.value}
     if only_as_co_author(article, user, action):
         query["coAuthorIds"] = user.id
+    if same_people:
+        query["$and"] = [exactly("coAuthorIds", article.co_author_ids),
+                         exactly("invitedCoAuthorIds", article.invited_co_author_ids)]
     saved = await repository.update_where(resources.mongo, query, update)
     if saved is None:
         raise Conflict("The article changed meanwhile; reload it and try again.")
@@ -128,15 +169,24 @@ async def write(
 async def update_article(
     resources: Resources, user: Principal, slug: str, patch: ArticlePatch
 ) -> ArticleView:
+    """Naming `coAuthorIds` invites whoever is new and drops whoever is left out."""
     article = await authorized(resources, user, slug, Action.EDIT)
+    naming: Naming | None = None
     if patch.co_author_ids is not None:
         if not may(article, user, Action.EDIT_CO_AUTHORS):
             raise Forbidden(REFUSALS[Action.EDIT_CO_AUTHORS])
-        await check_co_authors(resources, article.author_id, patch.co_author_ids)
-    changes = patch.model_dump(by_alias=True, include=patch.model_fields_set)
-    saved = await write(resources, user, article, Action.EDIT,
-                        {"$set": {**changes, "updatedAt": mongo_now()}})
-    return await view(resources, saved)
+        naming = name_co_authors(article, patch.co_author_ids)
+    changes = patch.model_dump(by_alias=True, include=patch.model_fields_set - {"co_author_ids"})
+    async with resources.db.begin() as db:
+        if naming:
+            await check_invitees(db, article.author_id, naming.newly_invited)
+            changes |= naming.fields()
+        saved = await write(resources, user, article, Action.EDIT,
+                            {"$set": {**changes, "updatedAt": mongo_now()}},
+                            same_people=naming is not None)
+        if naming:
+            await send_invitations(db, user, slug, saved["title"], naming.newly_invited)
+    return await view(resources, saved, user)
 
 
 async def publish_article(resources: Resources, user: Principal, slug: str) -> ArticleView:
@@ -145,12 +195,12 @@ async def publish_article(resources: Resources, user: Principal, slug: str) -> A
     if article.status == Status.REMOVED:
         raise Conflict("A removed article must be restored by an admin first.")
     if article.status == Status.PUBLISHED:
-        return await view(resources, article.model_dump(by_alias=True))
+        return await view(resources, article.model_dump(by_alias=True), user)
     now = mongo_now()
     saved = await write(resources, user, article, Action.PUBLISH, {"$set": {
         "status": Status.PUBLISHED.value, "publishedAt": now, "updatedAt": now,
     }})
-    return await view(resources, saved)
+    return await view(resources, saved, user)
 
 
 async def remove_article(resources: Resources, user: Principal, slug: str) -> None:
@@ -174,7 +224,7 @@ async def restore_article(resources: Resources, user: Principal, slug: str) -> A
                  "updatedAt": mongo_now()},
         "$unset": {"statusBeforeRemoval": "", "removedAt": "", "removedBy": ""},
     })
-    return await view(resources, saved)
+    return await view(resources, saved, user)
 
 
 def either_writer(user_id: str) -> dict[str, Any]:

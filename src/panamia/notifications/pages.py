@@ -15,7 +15,7 @@ router = pages.page_router()
 SYSTEM = "Pana MIA"
 VERBS = {
     "Create": "added", "Update": "updated", "Like": "liked", "Follow": "started following",
-    "Invite": "invited you to", "Offer": "asked to book", "Accept": "accepted",
+    "Invite": "invited you to co-author", "Offer": "asked to book", "Accept": "accepted",
     "Reject": "declined", "Announce": "shared",
 }
 
