@@ -64,7 +64,8 @@ async def seed_messy(mongo: MongoDatabase, *, native_email: str, taken_screennam
     u["ana"] = user_doc(_id=oid[0], email="Ana@Example.org", name="Ana",
                         emailVerified=NOW - timedelta(days=300), screenname="ana_m")
     u["ana_again"] = user_doc(_id=oid[1], email="  ANA@example.ORG ", name="Ana Again",
-                              image="https://img.example.org/ana.png")
+                              image="https://img.example.org/ana.png",
+                              emailVerified=NOW - timedelta(days=30))
     u["native"] = user_doc(_id=oid[2], email=native_email.upper(), name="From Legacy",
                            emailVerified=NOW - timedelta(days=50))
     u["no_email"] = user_doc(_id=oid[3], email=None)
@@ -121,9 +122,9 @@ async def seed_messy(mongo: MongoDatabase, *, native_email: str, taken_screennam
 
 
 async def seed_bulk(mongo: MongoDatabase, *, users: int, seed: int) -> None:
-    """`users` users (with case-variant duplicates, string ids, bad emails; the first is
-    first@example.org), one account and one session each (some orphaned, expired or
-    colliding), a few verification tokens."""
+    """`users` users (with case-variant duplicates, most of them verified, string ids, bad
+    emails; the first is first@example.org), one account and one session each (some
+    orphaned, expired or colliding), a few verification tokens."""
     rng = random.Random(seed)
     base = datetime(2025, 1, 1, tzinfo=UTC)
     user_ids, user_docs = [], []
@@ -138,7 +139,8 @@ async def seed_bulk(mongo: MongoDatabase, *, users: int, seed: int) -> None:
             email = f"broken-{i}"
         elif rng.random() < 0.3:
             email = f"  {email.upper()} "
-        user_docs.append(user_doc(_id=_id, email=email, name=f"User {i}",
+        verified = base if rng.random() < 0.8 else None
+        user_docs.append(user_doc(_id=_id, email=email, name=f"User {i}", emailVerified=verified,
                                   screenname=f"user_{rng.randrange(users)}"))
         user_ids.append(_id)
     accounts, sessions = [], []

@@ -1,5 +1,8 @@
 """Phase 2 on the messy data: every record imported, merged or rejected, and counted."""
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import func, select, text
 
@@ -10,8 +13,9 @@ from panamia.legacy.plan import plan_auth
 from panamia.legacy.models import LegacyIdMap, LegacyReject
 from panamia.legacy.progress import Move
 from panamia.legacy.report import adds_up
+from panamia.legacy.verify import verify
 from tests.identity.factories import create_user
-from tests.legacy.factories import Messy, insert, seed_messy, user_doc
+from tests.legacy.factories import NOW, Messy, insert, seed_messy, session_doc, user_doc
 
 NATIVE_EMAIL = "native@example.org"
 TAKEN = "taken_name"
@@ -24,7 +28,7 @@ def move(resources, batch_size: int = 3) -> Move:
 
 @pytest.fixture
 async def native(resources) -> str:
-    return await create_user(resources, email=NATIVE_EMAIL, screenname=TAKEN)
+    return await create_user(resources, email=NATIVE_EMAIL, screenname=TAKEN, email_verified=NOW)
 
 
 @pytest.fixture
@@ -135,7 +139,7 @@ class TestUsers:
         assert taken.screenname is None
         admin = await user(connection, (await mapped(
             connection, "user", legacy.users["admin"]["_id"]))[0])
-        assert admin.role == "admin" and admin.email_verified.year == 2024
+        assert admin.email_verified.year == 2024
         notes = (await counts(connection))["auth.users"]["notes"]
         assert notes["ignored field favoriteColor"] == 1
         assert notes["emailVerified malformed (left empty)"] == 1
@@ -146,6 +150,32 @@ class TestUsers:
         new_id, outcome = await mapped(connection, "user", "int:42")
         assert outcome == "imported"
         assert (await user(connection, new_id)).email == "fortytwo@example.org"
+
+
+class TestRoles:
+    async def test_only_roles_the_operator_names_are_kept_and_every_one_is_reported(
+            self, resources, connection):
+        docs = {role: user_doc(role=role) for role in ("admin", " Admin ", "ADMIN", "moderator")}
+        docs[None] = user_doc()
+        await insert(resources.mongo, "users", list(docs.values()))
+
+        await run_auth(replace(move(resources), keep_roles=frozenset({"admin"})))
+
+        roles = {raw: (await user(connection, (await mapped(connection, "user", d["_id"]))[0])
+                       ).role for raw, d in docs.items()}
+        assert roles == {"admin": "admin", " Admin ": "user", "ADMIN": "user",
+                         "moderator": "user", None: "user"}
+        assert (await counts(connection))["auth.users"]["roles"] == {
+            '"admin" -> admin': 1, '" Admin " -> user': 1, '"ADMIN" -> user': 1,
+            '"moderator" -> user': 1, "(none) -> user": 1}
+
+    async def test_without_keep_role_a_legacy_admin_is_a_user(self, legacy, connection):
+        admin = legacy.users["admin"]
+        admin_id, _ = await mapped(connection, "user", admin["_id"])
+        assert (await user(connection, admin_id)).role == "user"
+        roles = (await counts(connection))["auth.users"]["roles"]
+        assert roles['"admin" -> user'] == 1
+        assert roles["(none) -> merged, not carried"] == 2
 
 
 class TestAccounts:
@@ -232,6 +262,26 @@ class TestSessions:
         first = await mapped(connection, "session", legacy.sessions["ana"]["_id"])
         assert await mapped(connection, "session",
                             legacy.sessions["same_token_same_user"]["_id"]) == (first[0], "merged")
+
+
+class TestSessionLifetime:
+    async def test_a_session_is_carried_for_at_most_30_days_from_the_move(
+            self, resources, connection, client):
+        person = user_doc(emailVerified=NOW)
+        forever = session_doc(person["_id"], expires=datetime(9999, 12, 31, tzinfo=UTC))
+        await insert(resources.mongo, "users", [person])
+        await insert(resources.mongo, "sessions", [forever])
+
+        await run_auth(move(resources))
+
+        client.cookies.set("next-auth.session-token", forever["sessionToken"])
+        answer = (await client.get("/api/auth/session")).json()
+        assert answer["user"]["id"] == (await mapped(connection, "user", person["_id"]))[0]
+        ends = datetime.fromisoformat(answer["expires"])
+        assert NOW + timedelta(days=29) < ends <= datetime.now(UTC) + timedelta(days=30)
+        report = await verify(resources.mongo, resources.db, secret=resources.settings.secret)
+        [sample] = [c for c in report.checks if c.name == "sample nextauth_sessions"]
+        assert sample.ok and sample.figures["compared"] == 1
 
 
 class TestVerificationTokens:

@@ -31,7 +31,8 @@ BATCH_SIZE = 4
 async def add_native_user(url: str) -> None:
     engine = create_engine(url, "tests")
     async with engine.begin() as conn:
-        await conn.execute(text("INSERT INTO users (id, email) VALUES (:id, :email)"),
+        await conn.execute(text("INSERT INTO users (id, email, email_verified) "
+                                "VALUES (:id, :email, '2025-01-01T00:00:00Z')"),
                            {"id": NATIVE_ID, "email": NATIVE_EMAIL})
     await engine.dispose()
 

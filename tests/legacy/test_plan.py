@@ -9,7 +9,7 @@ from panamia.db.postgres import create_engine
 from panamia.legacy.auth import run_auth
 from panamia.legacy.plan import plan_auth
 from tests.identity.factories import create_user
-from tests.legacy.factories import seed_messy
+from tests.legacy.factories import NOW, seed_messy
 from tests.legacy.fixtures import (  # noqa: F401 - fixtures
     cli_env,
     empty_databases,
@@ -42,7 +42,7 @@ async def mongo_content(mongo) -> dict[str, str]:
 
 
 async def test_the_plan_is_what_the_run_then_does(resources, connection):
-    await create_user(resources, email="native@example.org")
+    await create_user(resources, email="native@example.org", email_verified=NOW)
     await seed_messy(resources.mongo, native_email="native@example.org",
                      taken_screenname="someone_else")
     before = await postgres_content(connection)
@@ -66,11 +66,12 @@ async def test_plan_writes_nothing_anywhere(
     mongo_before = await mongo_content(legacy_mongo)
     env = cli_env(url, server_urls[1], legacy_mongo.name)
 
-    code, out = await run_cli(env, tmp_path, "plan", "--batch-size", "5")
+    code, out = await run_cli(env, tmp_path, "plan", "--batch-size", "5", "--keep-role", "admin")
 
     assert code == 0, out
     assert "nothing was written" in out
     assert "auth.users" in out and "invalid email" in out
+    assert '"admin" -> admin' in out and "(none) -> user" in out
     async with engine.connect() as conn:
         assert await postgres_content(conn) == before
     await engine.dispose()
@@ -80,3 +81,7 @@ async def test_plan_writes_nothing_anywhere(
     code, out = await run_cli(env, tmp_path, "plan", "--prefix", "next_auth_")
     assert code == 2
     assert "no collection next_auth_users" in out and "nextauth_users" in out
+
+    code, out = await run_cli(env, tmp_path, "plan", "--keep-role", " Admin ")
+    assert code == 2
+    assert "--keep-role ' Admin '" in out

@@ -6,6 +6,7 @@ merged into a row that already stands for the same thing, or rejected with a rea
 rules for each messy case are in docs/legacy-migration.md ("Phase 2").
 """
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.errors import Invalid
+from panamia.identity.dependencies import SESSION_MAX_AGE
 from panamia.identity.emails import normalize_email
 from panamia.identity.models import new_id
 from panamia.identity.screennames import screenname_problem
@@ -40,6 +42,7 @@ ACCOUNT_FIELDS = {"_id", "userId", "type", "provider", "providerAccountId", "exp
 SESSION_FIELDS = {"_id", "sessionToken", "userId", "expires", "createdAt", "updatedAt"}
 TOKEN_FIELDS = {"_id", "identifier", "token", "expires"}
 MAX_IGNORED_NAMES = 20
+MAX_ROLE_VALUES = 20
 INT32_MAX = 2**31 - 1
 
 
@@ -48,6 +51,7 @@ class _Batch:
 
     def __init__(self, move: Move, cp: Checkpoint, known: Known, name: str, kind: str | None):
         self.cp, self.known, self.kind = cp, known, kind
+        self.keep_roles = move.keep_roles
         self.collection = f"{move.prefix}{name}"
         self.users_collection = f"{move.prefix}{USERS}"
         self.writes = Writes()
@@ -75,6 +79,15 @@ class _Batch:
 
     def note(self, what: str) -> None:
         self.cp.count_in("notes", what)
+
+    def role_seen(self, doc: dict, became: str) -> None:
+        """Every raw role value read, how many users had it and what it became."""
+        seen = json.dumps(doc["role"], default=str)[:40] if "role" in doc else "(none)"
+        roles = self.cp.counts.get("roles", {})
+        if not any(k.startswith(f"{seen} -> ") for k in roles) \
+                and len({k.rsplit(" -> ", 1)[0] for k in roles}) >= MAX_ROLE_VALUES:
+            seen = "(more values)"
+        self.cp.count_in("roles", f"{seen} -> {became}")
 
     def claim(self, doc: dict, known_fields: set[str]) -> str | None:
         """The document's legacy key, or None after rejecting it because another document
@@ -117,13 +130,22 @@ def _problems(doc: dict, fields: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def _email(doc: dict) -> tuple[str | None, tuple[str, str] | None]:
+    """The address as sign-in normalizes it, or why the user cannot have it. An address
+    that reaches its normal form only by Unicode folding (`ｖictim@…` for `victim@…`) is
+    refused: the person would be known by an address they never used."""
     raw = doc.get("email")
     if not isinstance(raw, str) or not raw.strip():
         return None, ("no email", "email is missing, empty or not text")
     try:
-        return normalize_email(raw), None
+        email = normalize_email(raw)
     except Invalid as exc:
         return None, ("invalid email", exc.detail)
+    plain = raw.strip().lower()
+    if plain != email:
+        return None, ("confusable email",
+                      f"{json.dumps(plain)} equals {email} only after Unicode folding; "
+                      "correct the address in MongoDB if it really is that one")
+    return email, None
 
 
 def _optional(batch: _Batch, doc: dict, name: str, value: Any) -> Any:
@@ -159,14 +181,64 @@ def _fill(batch: _Batch, user: UserRow, values: dict, screenname: str | None) ->
         batch.writes.user_fills.setdefault(user.id, {}).update(fills)
 
 
+def _role(batch: _Batch, doc: dict) -> str:
+    """`user`, unless the operator named this exact value (`--keep-role admin`): a legacy
+    `" Admin "` was no admin where it came from, and must not become one here."""
+    raw = doc.get("role")
+    return raw if isinstance(raw, str) and raw in batch.keep_roles else "user"
+
+
+def _unverified(values: dict, existing: UserRow) -> str | None:
+    """Why two users with one address are not one person, or None if both verified it."""
+    mine, theirs = values["email_verified"] is None, existing.email_verified is None
+    if not mine and not theirs:
+        return None
+    who = "neither is" if mine and theirs else "this record's is not" if mine \
+        else "that user's is not"
+    holder = "a user who signed up on the new system" if existing.native \
+        else "an earlier legacy user"
+    return f"{holder} has this address; merging needs both verified, {who}"
+
+
+def _user(batch: _Batch, doc: dict, key: str, email: str, now: datetime) -> str:
+    """Import, merge or reject one user; what its role became (for the roles report)."""
+    known = batch.known
+    values = {
+        "name": _optional(batch, doc, "name", text(doc.get("name"))),
+        "image": _optional(batch, doc, "image", text(doc.get("image"))),
+        "email_verified": _optional(batch, doc, "emailVerified",
+                                    moment(doc.get("emailVerified"))),
+    }
+    screenname = _screenname(batch, doc)
+    if existing := known.users.get(email):
+        if why := _unverified(values, existing):
+            batch.reject(doc, key, "unverified email in use", why)
+            return "rejected"
+        _fill(batch, existing, values, screenname)
+        batch.note("merged into a user who signed up on the new system" if existing.native
+                   else "merged into an earlier legacy user with the same email")
+        batch.merged(key, existing.id)
+        return "merged, not carried"
+    role = _role(batch, doc)
+    created = moment(doc.get("createdAt")) or (
+        doc["_id"].generation_time if isinstance(doc["_id"], ObjectId) else now)
+    user = UserRow(id=new_id(), screenname=screenname, native=False, **values)
+    batch.writes.users.append({"id": user.id, "email": email, "role": role,
+                               "screenname": screenname, "created_at": created, **values})
+    known.users[email] = user
+    if screenname:
+        known.screennames.add(screenname)
+    batch.imported(key, user.id)
+    return role
+
+
 async def _users(store: Store, batch: _Batch, docs: list[dict]) -> None:
     emails = [_email(doc) for doc in docs]
     names = {n.lower() for d in docs if (n := text(d.get("screenname")))}
     keys = [legacy_key(d["_id"]) for d in docs]
-    known = await store.lookup(Lookup(
+    batch.known = await store.lookup(Lookup(
         emails={e for e, _ in emails if e}, screennames=names,
         mapped={("user", k) for k in keys}, rejected={(batch.collection, k) for k in keys}))
-    batch.known = known
     now = datetime.now(UTC)
     for doc, (email, problem) in zip(docs, emails, strict=True):
         key = batch.claim(doc, USER_FIELDS)
@@ -174,30 +246,10 @@ async def _users(store: Store, batch: _Batch, docs: list[dict]) -> None:
             continue
         if problem:
             batch.reject(doc, key, *problem)
-            continue
-        values = {
-            "name": _optional(batch, doc, "name", text(doc.get("name"))),
-            "image": _optional(batch, doc, "image", text(doc.get("image"))),
-            "email_verified": _optional(batch, doc, "emailVerified",
-                                        moment(doc.get("emailVerified"))),
-        }
-        screenname = _screenname(batch, doc)
-        if existing := known.users.get(email):
-            _fill(batch, existing, values, screenname)
-            batch.note("merged into a user who signed up on the new system" if existing.native
-                       else "merged into an earlier legacy user with the same email")
-            batch.merged(key, existing.id)
-            continue
-        role = (_optional(batch, doc, "role", text(doc.get("role"))) or "user").lower()
-        created = moment(doc.get("createdAt")) or (
-            doc["_id"].generation_time if isinstance(doc["_id"], ObjectId) else now)
-        user = UserRow(id=new_id(), screenname=screenname, native=False, **values)
-        batch.writes.users.append({"id": user.id, "email": email, "role": role,
-                                   "screenname": screenname, "created_at": created, **values})
-        known.users[email] = user
-        if screenname:
-            known.screennames.add(screenname)
-        batch.imported(key, user.id)
+            became = "rejected"
+        else:
+            became = _user(batch, doc, key, email, now)
+        batch.role_seen(doc, became)
 
 
 def _account_id(value: Any) -> str | None:
@@ -261,6 +313,11 @@ async def _accounts(store: Store, batch: _Batch, docs: list[dict]) -> None:
         batch.imported(key, row["id"])
 
 
+def capped_expiry(expires: datetime, as_of: datetime) -> datetime:
+    """A carried-over session lasts no longer than one signed in at the move would."""
+    return min(expires, as_of + SESSION_MAX_AGE)
+
+
 async def _sessions(store: Store, batch: _Batch, docs: list[dict], *, secret: str) -> None:
     # Fixed at the step's first batch, so a resumed run decides expiry as the first one did.
     as_of = datetime.fromisoformat(
@@ -302,8 +359,11 @@ async def _sessions(store: Store, batch: _Batch, docs: list[dict], *, secret: st
                 batch.reject(doc, key, "token taken",
                              "another user's session has the same sessionToken")
             continue
+        expires = capped_expiry(fields["expires"], as_of)
+        if expires < fields["expires"]:
+            batch.note(f"expiry capped at {SESSION_MAX_AGE.days} days from the move")
         row = {"id": new_id(), "session_token": token_hash, "user_id": user_id,
-               "expires": fields["expires"]}
+               "expires": expires}
         batch.writes.sessions.append(row)
         known.sessions[token_hash] = (row["id"], user_id)
         batch.imported(key, row["id"])

@@ -11,6 +11,7 @@ and prints its checkpoints (steps `refs:…`) in the same summary table.
 import asyncio
 import importlib
 import json
+import re
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from pathlib import Path
@@ -59,6 +60,10 @@ BatchSize = Annotated[int, typer.Option(min=1, max=10_000, help="Records per tra
 RefOption = Annotated[list[str] | None, typer.Option(
     "--ref", help="One more reference to rewrite, collection.path in dot notation through "
                   "arrays (articles.coAuthors.userId); repeatable")]
+KeepRoleOption = Annotated[list[str] | None, typer.Option(
+    "--keep-role", help="A legacy role imported as it is, e.g. admin (exact value; "
+                        "repeatable); every other role becomes user")]
+ROLE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 AliasOption = Annotated[list[str] | None, typer.Option(
     "--alias", help="COLLECTION:FIELD, e.g. users:email: ids of the app's own user collection "
                     "resolve to the user with the same email (or screenname); repeatable")]
@@ -100,8 +105,17 @@ async def _require_users_collection(mongo, prefix: str) -> None:
                       "check --mongo-db and --prefix")
 
 
+def _keep_roles(names: list[str] | None) -> frozenset[str]:
+    for name in names or ():
+        if not ROLE.fullmatch(name):
+            raise _fail(f"--keep-role {name!r}: a role is 1 to 32 of a-z 0-9 _ -, starting "
+                        "with a letter")
+    return frozenset(names or ())
+
+
 def _with_move(mongo_url: str | None, mongo_db: str | None, prefix: str, batch_size: int,
-               use: Callable[[Move], Awaitable[T]], *, reads_phase2: bool = False) -> T:
+               use: Callable[[Move], Awaitable[T]], *, reads_phase2: bool = False,
+               keep_roles: frozenset[str] = frozenset()) -> T:
     """Open PostgreSQL and the legacy MongoDB, run `use` with progress bars, close them.
     `reads_phase2`: refuse when `<prefix>users` is missing (a wrong --mongo-db or --prefix
     would otherwise read nothing and report success)."""
@@ -125,7 +139,7 @@ def _with_move(mongo_url: str | None, mongo_db: str | None, prefix: str, batch_s
                           TimeElapsedColumn(), console=console) as bars:
                 return await use(Move(db=create_sessionmaker(engine), mongo=mongo,
                                       secret=secret, prefix=prefix, batch_size=batch_size,
-                                      ticker=RichTicker(bars)))
+                                      ticker=RichTicker(bars), keep_roles=keep_roles))
         finally:
             await engine.dispose()
             await client.close()
@@ -148,7 +162,8 @@ def _ordered(checkpoints: list[Checkpoint]) -> list[Checkpoint]:
 
 def _print_summary(checkpoints: list[Checkpoint], title: str) -> None:
     console.print(report.summary_table(checkpoints, title))
-    for group, heading in (("reasons", "rejected, by reason"), ("notes", "notes")):
+    for group, heading in (("reasons", "rejected, by reason"), ("notes", "notes"),
+                           ("roles", "legacy roles seen -> what they became")):
         if table := report.detail_table(checkpoints, group, heading):
             console.print(table)
 
@@ -165,10 +180,11 @@ def _refs_module() -> ModuleType | None:
 @legacy_app.command("plan")
 def plan_command(
     mongo_url: MongoUrl = None, mongo_db: MongoDb = None, prefix: Prefix = "nextauth_",
-    batch_size: BatchSize = progress.DEFAULT_BATCH_SIZE,
+    batch_size: BatchSize = progress.DEFAULT_BATCH_SIZE, keep_role: KeepRoleOption = None,
 ) -> None:
     """Read everything and report what `run --phase auth` would do; write nothing anywhere."""
-    planned = _with_move(mongo_url, mongo_db, prefix, batch_size, plan_auth, reads_phase2=True)
+    planned = _with_move(mongo_url, mongo_db, prefix, batch_size, plan_auth, reads_phase2=True,
+                         keep_roles=_keep_roles(keep_role))
     _print_summary(planned, "plan: what `run --phase auth` would do")
     console.print("nothing was written")
     raise typer.Exit(0 if all(report.adds_up(cp) is not False for cp in planned) else 1)
@@ -182,9 +198,10 @@ def run_command(
                                                "from legacy_rejects at the end")] = Path(
         "legacy-rejects.jsonl"),
     mongo_url: MongoUrl = None, mongo_db: MongoDb = None, prefix: Prefix = "nextauth_",
-    ref: RefOption = None, alias: AliasOption = None,
+    ref: RefOption = None, alias: AliasOption = None, keep_role: KeepRoleOption = None,
 ) -> None:
     """Run the move; rerun after any failure or kill, it resumes at its last checkpoint."""
+    keep_roles = _keep_roles(keep_role)
     refs = _refs_module() if phase is not Phase.auth else None
     if phase is Phase.refs and refs is None:
         raise _fail("phase refs is not there yet (panamia.legacy.refs)")
@@ -202,7 +219,8 @@ def run_command(
             return _ordered(await progress.load_all(session)), written
 
     checkpoints, written = _with_move(mongo_url, mongo_db, prefix, batch_size, go,
-                                      reads_phase2=phase is not Phase.refs)
+                                      reads_phase2=phase is not Phase.refs,
+                                      keep_roles=keep_roles)
     if phase is Phase.all and refs is None:
         err.print("[yellow]phase refs skipped:[/yellow] panamia.legacy.refs is not there yet")
     _print_summary(checkpoints, "legacy move")

@@ -3,7 +3,8 @@
 The API other steps build on (phase 3 uses it as phase 2 does):
 
 * `Move`: what every step needs (PostgreSQL sessionmaker, the legacy MongoDB database,
-  AUTH_SECRET, the collection prefix, the batch size, a `Ticker` for progress bars).
+  AUTH_SECRET, the collection prefix, the batch size, a `Ticker` for progress bars, the
+  roles the operator keeps).
 * `Checkpoint`: one row of `legacy_progress`: `step`, `cursor` (text the step chooses; for
   phase 2 the last legacy `_id` done, see `sources.read_batch`), `counts` (JSON: integer
   counters plus `reasons`/`notes` dicts and any parameter a step fixes at its first batch),
@@ -61,6 +62,7 @@ class Move:
     prefix: str = "nextauth_"
     batch_size: int = DEFAULT_BATCH_SIZE
     ticker: Ticker = field(default_factory=NullTicker)
+    keep_roles: frozenset[str] = frozenset()  # legacy roles imported as they are; others: user
 
 
 @dataclass

@@ -18,6 +18,7 @@ Checks, each a `Check` with figures and up to `MAX_EXAMPLES` example problems:
 """
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -175,7 +176,7 @@ def _account_id(value: Any) -> str | None:
 
 
 def _expected(kind: str, doc: dict, outcome: str, user_id: str | None,
-              secret: str | None) -> dict[str, Any]:
+              secret: str | None, as_of: datetime | None) -> dict[str, Any]:
     """What the PostgreSQL row must hold, from the legacy document alone."""
     if kind == "user":
         try:
@@ -186,7 +187,8 @@ def _expected(kind: str, doc: dict, outcome: str, user_id: str | None,
             filled = {"name": text(doc.get("name")), "image": text(doc.get("image")),
                       "email_verified": moment(doc.get("emailVerified"))}
             expected |= {k: v for k, v in filled.items() if v is not None}
-            expected["role"] = text(doc.get("role")) or "user"
+            role = doc.get("role")  # kept only as it is (`--keep-role`); else `user`
+            expected["role"] = role if isinstance(role, str) and role else "user"
         return expected
     expected = {"user_id": user_id}
     if kind == "account":
@@ -203,8 +205,8 @@ def _expected(kind: str, doc: dict, outcome: str, user_id: str | None,
                 value = doc.get(name)
                 expected[name] = value.replace("\x00", "") if isinstance(value, str) else None
         return expected
-    if outcome == "imported":  # a merged session is the row its token already had
-        expected["expires"] = moment(doc.get("expires"))
+    if outcome == "imported" and as_of:  # a merged session is the row its token already had
+        expected["expires"] = auth.capped_expiry(moment(doc.get("expires")), as_of)
     token = doc.get("sessionToken")
     if secret and isinstance(token, str) and token.strip():
         expected["session_token"] = session_token_hash(token, secret)
@@ -215,7 +217,7 @@ SECRET_COLUMNS = {"session_token", "access_token", "refresh_token", "id_token"}
 
 
 async def _sample(mongo: MongoDatabase, db: Sessionmaker, prefix: str, kind: str, name: str,
-                  model, size: int, secret: str | None) -> Check:
+                  model, size: int, secret: str | None, as_of: datetime | None) -> Check:
     check = Check(f"sample {prefix}{name}", {"compared": 0, "rejected": 0})
     docs = await (await collection(mongo, prefix, name).aggregate(
         [{"$sample": {"size": size}}])).to_list()
@@ -249,9 +251,9 @@ async def _sample(mongo: MongoDatabase, db: Sessionmaker, prefix: str, kind: str
         owner = doc.get("userId")
         user_id = rows.get(("user", legacy_key(owner)), (None,))[0] if owner is not None else None
         check.figures["compared"] += 1
-        for column, want in _expected(kind, doc, outcome, user_id, secret).items():
+        for column, want in _expected(kind, doc, outcome, user_id, secret, as_of).items():
             have = getattr(record, column)
-            if have != want:
+            if have != want and (column, have) != ("role", "user"):
                 shown = "differs" if column in SECRET_COLUMNS else f"is {have!r}, legacy {want!r}"
                 check.problem(f"{name} {raw_id(doc['_id'])} -> {new_id}: {column} {shown}")
     return check
@@ -262,6 +264,7 @@ async def verify(mongo: MongoDatabase, db: Sessionmaker, *, prefix: str = "nexta
                  refs: tuple[str, ...] | list[str] = ()) -> Report:
     async with db() as session:
         recorded = [cp.step for cp in await progress.load_all(session, phase3.STEP_PREFIX)]
+        as_of = (await progress.load(session, "auth.sessions")).counts.get("asOf")
     paths = phase3.paths_for([*(s.removeprefix(phase3.STEP_PREFIX) for s in recorded), *refs])
     checks = await _steps_and_counts(mongo, db, prefix, [p.step for p in paths])
     checks.append(await _users_mapped(mongo, db, prefix))
@@ -269,5 +272,6 @@ async def verify(mongo: MongoDatabase, db: Sessionmaker, *, prefix: str = "nexta
         checks.append(await _references(mongo, db, path))
     for kind, name, model in (("user", USERS, User), ("account", ACCOUNTS, Account),
                               ("session", SESSIONS, Session)):
-        checks.append(await _sample(mongo, db, prefix, kind, name, model, sample, secret))
+        checks.append(await _sample(mongo, db, prefix, kind, name, model, sample, secret,
+                                    datetime.fromisoformat(as_of) if as_of else None))
     return Report(checks)
