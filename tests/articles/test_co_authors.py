@@ -2,11 +2,14 @@
 and may leave at any time."""
 
 import pytest
+from sqlalchemy import delete
 
+from panamia import demo
 from panamia.articles import invitations, service
 from panamia.articles.permissions import Action
 from panamia.articles.documents import ArticleDocument
 from panamia.errors import Conflict
+from panamia.identity.models import User
 from panamia.outbox import relay
 from tests.articles.factories import create_article
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
@@ -106,6 +109,15 @@ class TestInviting:
                                 same_people=True)
         stored = await resources.mongo.articles.find_one({"slug": slug})
         assert (stored["coAuthorIds"], stored["invitedCoAuthorIds"]) == ([bea], [])
+
+
+    async def test_an_invitation_to_a_deleted_user_is_shown_to_nobody(self, client, resources,
+                                                                      connection):
+        ana, bea = await create_user(resources), await create_user(resources)
+        slug = await create_article(resources, ana, invited=[bea])
+        await connection.execute(delete(User).where(User.id == bea))
+        await sign_in_as(client, resources, ana)
+        assert (await client.get(f"/api/articles/{slug}")).json()["invitedCoAuthors"] == []
 
 
 class TestAnswering:
@@ -212,3 +224,14 @@ class TestPages:
                                 page=f"/articles/{slug}")
         assert declined.status_code == 303
         assert (await client.get(f"/articles/{slug}", headers=BROWSER)).status_code == 404
+
+class TestDemo:
+    async def test_demo_co_authors_accepted_and_one_invitation_waits(self, resources):
+        await demo.seed(resources)
+        walls = await resources.mongo.articles.find_one({"slug": "painting-walls-in-wynwood"})
+        reading = await resources.mongo.articles.find_one({"slug": "summer-reading-list"})
+        assert (walls["coAuthorIds"], walls["invitedCoAuthorIds"]) == ([demo.user_id("marco")], [])
+        assert (reading["coAuthorIds"], reading["invitedCoAuthorIds"]) == (
+            [], [demo.user_id("ana")])
+        assert [n[:2] for n in await notices(resources, demo.user_id("ana"))
+                if n[0] == "Invite"] == [("Invite", demo.user_id("maria"))]

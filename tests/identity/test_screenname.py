@@ -1,6 +1,7 @@
 import pytest
 from sqlalchemy import select
 
+from panamia import demo
 from panamia.identity.models import User
 from panamia.identity.screennames import screenname_skeleton
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
@@ -92,7 +93,8 @@ class TestLookAlikes:
         assert (await put_screenname(client, "marcobeats")).status_code == 200
         body = (await client.get("/api/user/screenname/check",
                                  params={"name": "rnarcobeats"})).json()
-        assert body == {"available": False, "reason": "That name is too similar to an existing one."}
+        assert body == {"available": False,
+                        "reason": "That name is too similar to an existing one."}
 
         await sign_in_as(client, resources, await create_user(resources))
         for name, error in (("rnarcobeats", "screenname too similar"),
@@ -136,3 +138,9 @@ class TestLookAlikes:
             assert page.status_code in (409, 422)
             assert message in text_of(page.text)
         assert (await client.get("/api/auth/session")).json()["user"]["screenname"] is None
+
+    async def test_demo_screennames_keep_their_look_alikes_away(self, client, resources):
+        await demo.seed(resources)
+        await sign_in_as(client, resources, await create_user(resources))
+        response = await put_screenname(client, "rnarcobeats")
+        assert (response.status_code, response.json()["error"]) == (409, "screenname too similar")
