@@ -3,6 +3,7 @@
 import re
 import uuid
 from email.message import EmailMessage
+from html import unescape
 
 import httpx
 from sqlalchemy import insert
@@ -37,7 +38,17 @@ async def csrf_headers(client: httpx.AsyncClient) -> dict[str, str]:
 
 
 LINK = re.compile(r"(http\S+/api/auth/callback/email\?\S+)")
+HIDDEN_FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+HTML = {"Accept": "text/html"}
 
 
 def magic_link(mail: EmailMessage) -> str:
     return LINK.search(mail.get_content()).group(1)
+
+
+async def press_sign_in(client: httpx.AsyncClient, link: str) -> httpx.Response:
+    """Open a sign-in link as a browser does, then press the page's button; the POST's answer."""
+    page = await client.get(link.removeprefix(str(client.base_url)), headers=HTML)
+    assert page.status_code == 200, page.text
+    fields = {name: unescape(value) for name, value in HIDDEN_FIELD.findall(page.text)}
+    return await client.post("/api/auth/callback/email", data=fields, headers=HTML)

@@ -4,7 +4,9 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import select, update
 
 from panamia.identity.models import Session, User, VerificationToken
-from tests.identity.factories import csrf_headers, magic_link, unique_email
+from tests.identity.factories import csrf_headers, magic_link, press_sign_in, unique_email
+
+JSON = {"Accept": "application/json"}
 
 
 async def request_link(client, email, **extra):
@@ -14,8 +16,14 @@ async def request_link(client, email, **extra):
 
 
 async def open_link(client, mailbox, email):
-    link = magic_link(mailbox.to(email)[-1])
-    return await client.get(link.removeprefix("http://testserver"))
+    """As a person does: open the link in a browser and press the page's button."""
+    return await press_sign_in(client, magic_link(mailbox.to(email)[-1]))
+
+
+async def pending_links(connection, email) -> int:
+    return len((await connection.execute(
+        select(VerificationToken.token).where(VerificationToken.identifier == email)
+    )).all())
 
 
 class TestMagicLink:
@@ -26,9 +34,9 @@ class TestMagicLink:
 
         mail = mailbox.to(email)[-1]
         assert mail["Subject"] == "Sign in to Pana MIA"
-        opened = await client.get(magic_link(mail).removeprefix("http://testserver"))
+        opened = await press_sign_in(client, magic_link(mail))
 
-        assert opened.status_code == 302
+        assert opened.status_code == 303
         assert opened.headers["location"] == "http://testserver/articles"
         cookie = opened.headers["set-cookie"]
         assert cookie.startswith("authjs.session-token=")
@@ -51,8 +59,8 @@ class TestMagicLink:
         email = unique_email()
         await request_link(client, email)
         link = magic_link(mailbox.to(email)[-1]).removeprefix("http://testserver")
-        assert (await client.get(link)).status_code == 302
-        again = await client.get(link)
+        assert (await client.get(link, headers=JSON)).status_code == 302
+        again = await client.get(link, headers=JSON)
         assert again.status_code == 400
         assert "already used" in again.json()["detail"]
 
@@ -63,7 +71,8 @@ class TestMagicLink:
             update(VerificationToken).where(VerificationToken.identifier == email)
             .values(expires=datetime.now(UTC) - timedelta(seconds=1))
         )
-        assert (await open_link(client, mailbox, email)).status_code == 400
+        refused = await open_link(client, mailbox, email)
+        assert refused.headers["location"].startswith("/signin?error=link")
         assert (await client.get("/api/auth/session")).json() == {}
 
     async def test_the_token_is_stored_hashed(self, client, mailbox, connection):
@@ -85,6 +94,59 @@ class TestMagicLink:
             select(Session.id).where(Session.user_id == user_id)
         )).all()
         assert len(sessions) == 1
+
+
+class TestLinkScanners:
+    """Mail scanners open every link in a mail before the person does."""
+
+    async def test_opening_the_link_spends_nothing(self, client, mailbox, connection):
+        email = unique_email()
+        await request_link(client, email)
+        link = magic_link(mailbox.to(email)[-1]).removeprefix("http://testserver")
+
+        for accept in ("text/html,application/xhtml+xml,*/*;q=0.8", "*/*", None):
+            page = await client.get(link, headers={"Accept": accept} if accept else {})
+            assert page.status_code == 200, accept
+            assert not any("session-token" in c for c in page.headers.get_list("set-cookie"))
+        assert await pending_links(connection, email) == 1
+        assert (await client.get("/api/auth/session")).json() == {}
+
+        signed_in = await press_sign_in(client, magic_link(mailbox.to(email)[-1]))
+        assert signed_in.status_code == 303
+        assert (await client.get("/api/auth/session")).json()["user"]["email"] == email
+        assert await pending_links(connection, email) == 0
+
+    async def test_the_page_passes_the_token_to_no_one(self, client, mailbox):
+        email = unique_email()
+        await request_link(client, email)
+        link = magic_link(mailbox.to(email)[-1])
+        page = await client.get(link.removeprefix("http://testserver"),
+                                headers={"Accept": "text/html"})
+        assert page.headers["referrer-policy"] == "no-referrer"
+        assert page.headers["cache-control"] == "no-store"
+        token = parse_qs(urlsplit(link).query)["token"][0]
+        assert page.text.count(token) == 1  # in the form only, in no link of the page
+
+    async def test_the_button_needs_the_csrf_token(self, client, mailbox, connection):
+        email = unique_email()
+        await request_link(client, email)
+        query = parse_qs(urlsplit(magic_link(mailbox.to(email)[-1])).query)
+        fields = {"token": query["token"][0], "email": email}
+        client.cookies.clear()
+
+        response = await client.post("/api/auth/callback/email", data=fields)
+
+        assert response.status_code == 403
+        assert await pending_links(connection, email) == 1
+
+    async def test_a_client_asking_for_json_is_signed_in_at_once(self, client, mailbox):
+        email = unique_email()
+        await request_link(client, email, callbackUrl="/articles")
+        link = magic_link(mailbox.to(email)[-1]).removeprefix("http://testserver")
+        opened = await client.get(link, headers=JSON)
+        assert (opened.status_code, opened.headers["location"]) == (
+            302, "http://testserver/articles")
+        assert (await client.get("/api/auth/session")).json()["user"]["email"] == email
 
 
 class TestRedirects:

@@ -1,5 +1,6 @@
 """Sign-in through a real OpenID Connect provider (oidc-provider-mock, real HTTP in a thread)."""
 
+import dataclasses
 import uuid
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -39,6 +40,13 @@ def app_for(settings, resources, issuer):
 @pytest.fixture
 def main_app(settings, resources, oidc_issuer):
     return app_for(settings, resources, oidc_issuer)
+
+
+@pytest.fixture
+def secure_app(settings, resources, oidc_issuer):
+    """The main app served over https, as in production."""
+    secure = settings.model_copy(update={"auth_url": "https://testserver"})
+    return app_for(secure, dataclasses.replace(resources, settings=secure), oidc_issuer)
 
 
 async def provider_user(provider, **claims) -> str:
@@ -91,6 +99,12 @@ class TestFirstSignIn:
         assert account.id_token and account.access_token
         user = (await connection.execute(select(User).where(User.email == email))).one()
         assert user.email_verified is not None
+
+    async def test_the_device_is_recorded(self, client, provider):
+        client.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Firefox/128.0"
+        await sign_in(client, provider, await provider_user(provider))
+        [device] = (await client.get("/api/account/sessions")).json()
+        assert device["device"] == "Firefox 128 on Linux"
 
     async def test_another_site_as_callback_goes_home(self, client, provider):
         sub = await provider_user(provider)
@@ -211,6 +225,38 @@ class TestState:
         response = await client.get(denied.headers["location"])
         assert response.status_code == 400
         assert response.json()["error"] == "OAuthSignin"
+
+
+class TestStateCookieOverHttps:
+    async def test_the_state_cookie_is_host_prefixed(self, secure_app):
+        async with asgi_client(secure_app, "https://testserver") as client:
+            cookie = (await client.get("/api/auth/signin/oidc")).headers["set-cookie"]
+        assert cookie.startswith("__Host-authjs.oauth-state=")
+        assert "; path=/;" in cookie and "secure" in cookie and "domain" not in cookie
+
+    async def test_a_whole_sign_in_works_over_https(self, secure_app, provider):
+        sub = await provider_user(provider)
+        async with asgi_client(secure_app, "https://testserver") as client:
+            response = await sign_in(client, provider, sub)
+        assert response.status_code == 302, response.text
+        assert response.headers["set-cookie"].startswith("__Secure-authjs.session-token=")
+
+    async def test_a_planted_unprefixed_state_cookie_is_ignored(self, secure_app, provider):
+        """An attacker starts a sign-in with their own provider account, plants its state
+        cookie in the victim's browser (over http, or from a sibling subdomain) and sends the
+        victim to the callback: the victim must not end up signed in as the attacker."""
+        sub = await provider_user(provider)
+        async with (asgi_client(secure_app, "https://testserver") as attacker,
+                    asgi_client(secure_app, "https://testserver") as victim):
+            started = await attacker.get("/api/auth/signin/oidc")
+            back = await authorize(provider, started.headers["location"], sub)
+            state = started.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+            victim.cookies.set("authjs.oauth-state", state)
+
+            response = await victim.get(back)
+
+            assert response.status_code == 400
+            assert (await victim.get("/api/auth/session")).json() == {}
 
 
 class TestProviders:

@@ -43,6 +43,9 @@ async def test_a_first_visit(page: Page, live_server: str, demo_community):
     await page.get_by_role("link", name="dev outbox").click()
     await shot(page, "02-dev-outbox")
     await page.get_by_role("link", name=f"Open the sign-in link for {email}").click()
+    await expect(page.get_by_role("heading", name="Sign in to Pana MIA")).to_be_visible()
+    await shot(page, "02b-sign-in-link")
+    await page.get_by_role("button", name="Sign in", exact=True).click()
     await expect(page).to_have_url(f"{live_server}/account")
 
     screenname = page.get_by_role("textbox", name="Screenname")
@@ -115,6 +118,7 @@ async def test_a_demo_person_reads_their_notifications(page: Page, live_server: 
     await page.goto(f"{live_server}/dev/outbox")
     link = f"Open the sign-in link for {demo.SIGN_IN_EXAMPLE}"
     await page.get_by_role("link", name=link).first.click()
+    await page.get_by_role("button", name="Sign in", exact=True).click()
 
     await page.get_by_role("link", name="Notifications").click()
     await expect(page.get_by_text("Marco Díaz liked")).to_be_visible()

@@ -87,6 +87,7 @@ async def person(browser: Browser, settings: Settings, name: str, *, phone: bool
     await expect(page.get_by_role("heading", name="Check your mail")).to_be_visible()
     await page.goto(f"{settings.auth_url}/dev/outbox")
     await page.get_by_role("link", name=f"Open the sign-in link for {email}").click()
+    await page.get_by_role("button", name="Sign in", exact=True).click()
     await page.wait_for_url(f"{settings.auth_url}/account")
     return page
 

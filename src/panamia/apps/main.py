@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from panamia import doctor, pages, purge
 from panamia.articles import pages as article_pages
 from panamia.articles.routes import router as articles_router
-from panamia.identity import account, oauth
+from panamia.identity import account, devices, oauth
 from panamia.identity import pages as identity_pages
 from panamia.identity.routes import dev_router, router as identity_router
 from panamia.notifications import pages as notification_pages
@@ -22,11 +22,11 @@ from panamia.web import create_service
 def create_app(settings: Settings | None = None, resources: Resources | None = None) -> FastAPI:
     settings = settings or get_settings()
     routers = [identity_router, oauth.router(settings), profiles_router, articles_router,
-               account.router, notifications_router, doctor.router]
+               account.router, devices.router, notifications_router, doctor.router]
     if not settings.is_production and not settings.smtp_url:
         routers.append(dev_router)
-    routers += [home.router, identity_pages.router, profile_pages.router, article_pages.router,
-                notification_pages.router]
+    routers += [home.router, identity_pages.router, devices.page_router, profile_pages.router,
+                article_pages.router, notification_pages.router]
     app = create_service(
         settings, title="Pana MIA", process_name="app", routers=routers, resources=resources,
         background=[relay.run_forever, purge.run_forever],

@@ -9,6 +9,8 @@ from panamia.settings import Settings
 
 SESSION_COOKIE = "authjs.session-token"
 CSRF_COOKIE = "authjs.csrf-token"
+# Authlib's state, nonce and PKCE verifier while a provider sign-in is under way.
+OAUTH_STATE_COOKIE = "authjs.oauth-state"
 # Cookies written by NextAuth v4 stay valid while a deployment moves over.
 LEGACY_SESSION_COOKIE = "next-auth.session-token"
 
@@ -18,10 +20,17 @@ def session_cookie_name(settings: Settings) -> str:
 
 
 def readable_session_cookie_names(settings: Settings) -> tuple[str, ...]:
-    names = [session_cookie_name(settings), SESSION_COOKIE]
-    legacy = LEGACY_SESSION_COOKIE
-    names += [f"__Secure-{legacy}", legacy] if settings.secure_cookies else [legacy]
-    return tuple(dict.fromkeys(names))
+    """Over https only the prefixed names: a browser accepts a `__Secure-` cookie only from an
+    https page with `Secure` set, while a plain name can be planted over http or by a sibling
+    subdomain (session fixation)."""
+    if settings.secure_cookies:
+        return f"__Secure-{SESSION_COOKIE}", f"__Secure-{LEGACY_SESSION_COOKIE}"
+    return SESSION_COOKIE, LEGACY_SESSION_COOKIE
+
+
+def oauth_state_cookie_name(settings: Settings) -> str:
+    """`__Host-` over https: Secure, this host only, so no sibling subdomain can set it."""
+    return f"__Host-{OAUTH_STATE_COOKIE}" if settings.secure_cookies else OAUTH_STATE_COOKIE
 
 
 def csrf_cookie_name(settings: Settings) -> str:
@@ -66,10 +75,12 @@ def set_csrf_cookie(response: Response, settings: Settings, value: str):
 
 
 def signed_in_redirect(
-    settings: Settings, request: Request, url: str, token: str, expires: datetime
+    settings: Settings, request: Request, url: str, token: str, expires: datetime,
+    *, status_code: int = 302,
 ) -> RedirectResponse:
     """Send the browser on with its new session cookie; legacy cookies are cleared."""
-    response = RedirectResponse(url, status_code=302, headers={"Referrer-Policy": "no-referrer"})
+    response = RedirectResponse(url, status_code=status_code,
+                                headers={"Referrer-Policy": "no-referrer"})
     current = session_cookie_name(settings)
     stale = tuple(n for n in readable_session_cookie_names(settings)
                   if n != current and n in request.cookies)

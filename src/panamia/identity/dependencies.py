@@ -1,7 +1,8 @@
 """What every service imports to know who is asking: `CurrentUser`, `OptionalUser`, `AdminUser`.
 
 A sidecar needs nothing else from identity: the shared cookie is checked against the
-`sessions` table in one round trip (plus one write a day, when the expiry slides).
+`sessions` table in one round trip (plus, at most once an hour, a write that records the
+session's last use and slides its expiry when that is due).
 """
 
 from dataclasses import dataclass
@@ -16,9 +17,12 @@ from panamia.identity import cookies
 from panamia.identity.models import Session, User
 from panamia.identity.tokens import session_token_hash
 from panamia.resources import Resources, get_resources
+from panamia.settings import Settings
 
 SESSION_MAX_AGE = timedelta(days=30)
 SESSION_UPDATE_AGE = timedelta(days=1)
+# How stale a session's `last_seen_at` may get before a request writes it again.
+LAST_SEEN_GRANULARITY = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +44,27 @@ class Principal:
 _sessions, _users = Session.__table__, User.__table__
 _SESSION_USER = (
     select(
-        _sessions.c.id, _sessions.c.expires, _users.c.id, _users.c.email, _users.c.name,
-        _users.c.image, _users.c.screenname, _users.c.role,
+        _sessions.c.id, _sessions.c.expires, _sessions.c.created_at, _sessions.c.last_seen_at,
+        _users.c.id, _users.c.email, _users.c.name, _users.c.image, _users.c.screenname,
+        _users.c.role,
     )
     .join_from(_sessions, _users, _users.c.id == _sessions.c.user_id)
     .where(_sessions.c.session_token == bindparam("token_hash"))
 )
+
+
+def absolute_end(created_at: datetime, settings: Settings) -> datetime:
+    """When a session started at `created_at` ends however often it is used."""
+    return created_at + timedelta(days=settings.session_absolute_days)
+
+
+def renewed_expiry(expires: datetime, ends: datetime, now: datetime) -> datetime | None:
+    """The expiry to store when it changes: slid forward once a slide is due (as Auth.js, a
+    day after the last one), and never past the absolute end, even when a Next.js app slid it
+    there; None when it stays."""
+    slide_due = expires - SESSION_MAX_AGE + SESSION_UPDATE_AGE <= now
+    renewed = min(now + SESSION_MAX_AGE if slide_due else expires, ends)
+    return renewed if renewed != expires else None
 
 
 def session_cookie(request: Request, resources: Resources) -> str | None:
@@ -72,18 +91,21 @@ async def _load_principal(request: Request, resources: Resources) -> Principal |
         row = (await db.execute(_SESSION_USER, {"token_hash": token_hash})).first()
         if row is None:
             return None
-        session_id, expires, user_id, email, name, image, screenname, role = row
+        (session_id, expires, created_at, last_seen_at,
+         user_id, email, name, image, screenname, role) = row
         now = datetime.now(UTC)
-        if expires <= now:
+        ends = absolute_end(created_at, settings)
+        if min(expires, ends) <= now:
             await db.execute(delete(Session).where(Session.id == session_id))
             await db.commit()
             return None
-        if expires - SESSION_MAX_AGE + SESSION_UPDATE_AGE <= now:
-            expires = now + SESSION_MAX_AGE
-            await db.execute(
-                update(Session).where(Session.id == session_id).values(expires=expires)
-            )
+        renewed = renewed_expiry(expires, ends, now)
+        if renewed or last_seen_at is None or last_seen_at <= now - LAST_SEEN_GRANULARITY:
+            await db.execute(update(Session).where(Session.id == session_id)
+                             .values(last_seen_at=now, expires=renewed or expires))
             await db.commit()
+        if renewed:
+            expires = renewed
             request.state.set_session_cookie = cookies.session_cookie_header(
                 settings, raw, expires
             )

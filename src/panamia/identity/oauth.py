@@ -26,7 +26,6 @@ from panamia.identity.models import Account, User, new_id
 from panamia.resources import Resources, get_resources
 from panamia.settings import OAuthClient, Settings
 
-STATE_COOKIE = "authjs.oauth-state"
 STATE_MAX_AGE = 15 * 60
 
 
@@ -86,7 +85,7 @@ def _oidc_profile(token: dict) -> ProviderProfile:
 
 async def sign_in_with_provider(
     resources: Resources, provider: str, kind: str, profile: ProviderProfile, token: dict,
-    signed_in_as: str | None, previous_session: str | None,
+    signed_in_as: str | None, previous_session: str | None, user_agent: str | None = None,
 ) -> service.NewSession:
     """Auth.js's linking rules, in one transaction."""
     try:
@@ -106,7 +105,7 @@ async def sign_in_with_provider(
     try:
         return await _link_and_start_session(
             resources, provider, kind, profile, email, token_fields, signed_in_as,
-            previous_session, now,
+            previous_session, now, user_agent,
         )
     except IntegrityError as exc:
         # Two first sign-ins of one person raced on the unique email or account.
@@ -116,6 +115,7 @@ async def sign_in_with_provider(
 async def _link_and_start_session(
     resources: Resources, provider: str, kind: str, profile: ProviderProfile, email: str,
     token_fields: dict, signed_in_as: str | None, previous_session: str | None, now: datetime,
+    user_agent: str | None,
 ) -> service.NewSession:
     async with resources.db.begin() as db:
         account_owner = (await db.execute(
@@ -143,7 +143,7 @@ async def _link_and_start_session(
                 provider_account_id=profile.provider_account_id, **token_fields,
             ))
         await service.end_session(db, resources, previous_session)
-        return await service.start_session(db, resources, user_id)
+        return await service.start_session(db, resources, user_id, user_agent)
 
 
 async def _new_user(db, provider: str, email: str, profile: ProviderProfile, now) -> str:
@@ -235,6 +235,7 @@ def router(settings: Settings) -> APIRouter:
         new = await sign_in_with_provider(
             resources, provider, "oauth" if provider == "github" else "oidc", profile, token,
             user.id if user else None, session_cookie(request, resources),
+            request.headers.get("user-agent"),
         )
         target = service.callback_target(resources, request.session.pop("callbackUrl", None))
         return cookies.signed_in_redirect(settings, request, target, new.token, new.expires)
@@ -246,6 +247,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Authlib keeps state, nonce and the PKCE verifier in a short-lived signed cookie."""
     if settings.oauth_clients():
         app.add_middleware(
-            SessionMiddleware, secret_key=settings.secret, session_cookie=STATE_COOKIE,
+            SessionMiddleware, secret_key=settings.secret,
+            session_cookie=cookies.oauth_state_cookie_name(settings), path="/",
             max_age=STATE_MAX_AGE, same_site="lax", https_only=settings.secure_cookies,
         )

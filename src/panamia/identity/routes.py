@@ -3,12 +3,12 @@
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import ValidationError
 
-from panamia import ratelimit
+from panamia import pages, ratelimit
 from panamia.errors import NotFound
 from panamia.identity import cookies, service
 from panamia.identity.dependencies import CurrentUser, OptionalUser, session_cookie
@@ -88,19 +88,22 @@ async def sign_in_with_email(request: Request, resources: ResourcesDep) -> Sent:
     return Sent()
 
 
-@router.get(
-    "/auth/callback/email", summary="Open a sign-in link",
-    responses={302: {"description": "Signed in; redirected"}, 400: {"description": "Bad link"}},
-    response_class=RedirectResponse, status_code=302,
-)
-async def email_callback(
-    request: Request, resources: ResourcesDep,
-    token: Annotated[str, Query(max_length=256)], email: Annotated[str, Query(max_length=320)],
-    callback_url: Annotated[str | None, Query(alias="callbackUrl", max_length=2048)] = None,
+def asks_for_json_only(request: Request) -> bool:
+    """Whether the client names JSON and not HTML in `Accept`. Browsers send text/html and
+    mail scanners text/html or `*/*`; a bare `*/*` or no `Accept` is not asking for JSON."""
+    accepted = {part.split(";")[0].strip().lower()
+                for part in request.headers.get("accept", "").split(",")}
+    return "application/json" in accepted and "text/html" not in accepted
+
+
+async def use_sign_in_link(
+    request: Request, resources: Resources, token: str, email: str, callback_url: str | None,
+    *, status_code: int,
 ) -> RedirectResponse:
     try:
         new = await service.complete_email_sign_in(
-            resources, email, token, session_cookie(request, resources)
+            resources, email, token, session_cookie(request, resources),
+            request.headers.get("user-agent"),
         )
     except service.VerificationFailed:
         if "text/html" not in request.headers.get("accept", ""):
@@ -110,7 +113,48 @@ async def email_callback(
         query = urlencode({"error": "link", "callbackUrl": callback_url or ""})
         return RedirectResponse(f"/signin?{query}", status_code=303)
     target = service.callback_target(resources, callback_url)
-    return cookies.signed_in_redirect(resources.settings, request, target, new.token, new.expires)
+    return cookies.signed_in_redirect(resources.settings, request, target, new.token,
+                                      new.expires, status_code=status_code)
+
+
+@router.get(
+    "/auth/callback/email", summary="Open a sign-in link", response_class=HTMLResponse,
+    responses={200: {"description": "A page whose button signs in (POST to this path)"},
+               302: {"description": "Asked for JSON only: signed in; redirected"},
+               400: {"description": "Asked for JSON only: a bad link"}},
+)
+async def email_callback(
+    request: Request, resources: ResourcesDep,
+    token: Annotated[str, Query(max_length=256)], email: Annotated[str, Query(max_length=320)],
+    callback_url: Annotated[str | None, Query(alias="callbackUrl", max_length=2048)] = None,
+) -> Response:
+    """Opening a link spends nothing: mail scanners open every link in a mail, so the page
+    answered here signs in only when its button is pressed. A client that asks for JSON
+    alone (`Accept: application/json`) is signed in at once, as Auth.js does."""
+    if asks_for_json_only(request):
+        return await use_sign_in_link(request, resources, token, email, callback_url,
+                                      status_code=302)
+    page = await pages.render(request, "signin_link.html", title="Sign in", nav="signin",
+                              token=token, email=email, callback_url=callback_url or "")
+    # The address holds the token: no page or resource it loads may pass it on.
+    page.headers["Referrer-Policy"] = "no-referrer"
+    return page
+
+
+@router.post(
+    "/auth/callback/email", summary="Use a sign-in link", response_class=RedirectResponse,
+    status_code=303,
+    responses={303: {"description": "Signed in, or (browsers) a bad link: redirected"},
+               400: {"description": "A bad link"}},
+)
+async def use_email_link(
+    request: Request, resources: ResourcesDep,
+    token: Annotated[str, Form(max_length=256)], email: Annotated[str, Form(max_length=320)],
+    callback_url: Annotated[str | None, Form(alias="callbackUrl", max_length=2048)] = None,
+) -> RedirectResponse:
+    """The button of the link's page: consumes the link once and starts a session."""
+    return await use_sign_in_link(request, resources, token, email, callback_url,
+                                  status_code=303)
 
 
 @router.post("/auth/signout", summary="Sign out: delete this session")

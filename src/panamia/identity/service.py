@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panamia.db.postgres import violation
 from panamia import ratelimit
 from panamia.errors import Conflict, DomainError, Invalid
-from panamia.identity.dependencies import SESSION_MAX_AGE
+from panamia.identity.dependencies import SESSION_MAX_AGE, absolute_end
 from panamia.identity.emails import normalize_email
 from panamia.identity.models import Session, User, VerificationToken, new_id
 from panamia.identity.redirects import same_site_target
@@ -22,6 +22,7 @@ from panamia.mail import OutgoingMail
 from panamia.resources import Resources
 
 MAGIC_LINK_MAX_AGE = timedelta(hours=24)
+USER_AGENT_MAX_LENGTH = 256
 SIGN_IN_LIMIT_WINDOW = timedelta(hours=1)
 TOO_MANY_LINKS = "Too many sign-in links were asked for. Links already sent still work."
 TOO_SIMILAR = "That name is too similar to an existing one."
@@ -78,11 +79,22 @@ async def request_email_sign_in(
     ))
 
 
-async def start_session(db: AsyncSession, resources: Resources, user_id: str) -> NewSession:
+def device_label(user_agent: str | None) -> str | None:
+    """The User-Agent kept for the list of signed-in devices: printable and bounded."""
+    if not user_agent:
+        return None
+    return "".join(c for c in user_agent if c.isprintable())[:USER_AGENT_MAX_LENGTH] or None
+
+
+async def start_session(
+    db: AsyncSession, resources: Resources, user_id: str, user_agent: str | None = None
+) -> NewSession:
     raw = new_token()
-    expires = datetime.now(UTC) + SESSION_MAX_AGE
+    now = datetime.now(UTC)
+    expires = min(now + SESSION_MAX_AGE, absolute_end(now, resources.settings))
     await db.execute(insert(Session).values(
-        id=new_id(), user_id=user_id, expires=expires,
+        id=new_id(), user_id=user_id, expires=expires, created_at=now, last_seen_at=now,
+        user_agent=device_label(user_agent),
         session_token=session_token_hash(raw, resources.settings.secret),
     ))
     return NewSession(raw, expires, user_id)
@@ -95,7 +107,8 @@ async def end_session(db: AsyncSession, resources: Resources, raw: str | None) -
 
 
 async def complete_email_sign_in(
-    resources: Resources, email: str, token: str, previous_session: str | None
+    resources: Resources, email: str, token: str, previous_session: str | None,
+    user_agent: str | None = None,
 ) -> NewSession:
     """Consume the link (once), create the user on first sign-in, start a fresh session."""
     settings = resources.settings
@@ -125,7 +138,7 @@ async def complete_email_sign_in(
             .returning(User.id)
         )).scalar_one()
         await end_session(db, resources, previous_session)
-        return await start_session(db, resources, user_id)
+        return await start_session(db, resources, user_id, user_agent)
 
 
 async def sign_out(resources: Resources, raw: str | None) -> None:
