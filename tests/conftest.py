@@ -142,7 +142,7 @@ def settings(server_urls, migrated_database_url, smtp_server) -> Settings:
         smtp_url=f"smtp://127.0.0.1:{smtp_server.port}",
         admin_emails="Admin@Example.org",
         _env_file=None,
-    )
+    ).with_dev_outbox()  # used only by tests that drop smtp_url
 
 
 @pytest.fixture(scope="session")

@@ -290,3 +290,16 @@ class TestDevStops:
         with pytest.raises(ProcessLookupError):
             os.killpg(run.pgid, 0)
         assert [port for port in ports if not port_is_free(port)] == []
+
+
+class TestDevIsNeverProduction:
+    def test_it_refuses_when_panamia_env_says_production(self, tmp_path):
+        done = subprocess.run(
+            [sys.executable, "-m", "panamia", "dev"], cwd=tmp_path, capture_output=True,
+            env=dev_env(tmp_path / "data") | {"PANAMIA_ENV": "production"}, text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2
+        assert done.stderr.strip() == (
+            "error: `panamia dev` is for development: PANAMIA_ENV says production")
+        assert not (tmp_path / "data").exists()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +19,7 @@ from panamia.identity.tokens import session_token_hash, verification_token_hash
 from panamia.schema import migrate
 from tests.conftest import POSTGRES_ENV, free_port, recreate_database, worker_name
 from tests.identity.factories import press_sign_in
+from tests.test_settings import CONFIG_NAMES
 
 SECRET = "serve-test-secret-" + "s" * 40
 
@@ -46,22 +48,15 @@ def wait_until_listening(process: subprocess.Popen, port: int, output: Path, tim
     pytest.fail(f"serve did not answer /health within {timeout}s:\n{output.read_text()}")
 
 
-@pytest.fixture
-def served_main(tmp_path, serve_database_url, server_urls, smtp_server):
-    """The main app in its own process; yields (base_url, stop) where stop() returns its output."""
+@contextmanager
+def serve_main(tmp_path: Path, **config: str):
+    """`panamia serve main` in its own process with only `config` (no PANAMIA_ENV unless given)
+    and this run's databases; yields (base_url, stop) where stop() returns its output."""
     port = free_port()
     output = tmp_path / "serve.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH_", "PANAMIA_"))}
-    env.update(
-        PANAMIA_ENV="test",
-        PANAMIA_DATA_DIR=str(tmp_path / "data"),
-        POSTGRES_URL=serve_database_url,
-        MONGODB_URL=server_urls[1],
-        MONGODB_DB=f"serve_{uuid.uuid4().hex[:12]}",
-        AUTH_SECRET=SECRET,
-        AUTH_URL=f"http://127.0.0.1:{port}",
-        SMTP_URL=f"smtp://127.0.0.1:{smtp_server.port}",
-    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(CONFIG_NAMES)}
+    env.update(PANAMIA_DATA_DIR=str(tmp_path / "data"), AUTH_URL=f"http://127.0.0.1:{port}",
+               **config)
     with output.open("wb") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "panamia", "serve", "main", "--port", str(port)],
@@ -84,6 +79,19 @@ def served_main(tmp_path, serve_database_url, server_urls, smtp_server):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def databases(serve_database_url, server_urls) -> dict[str, str]:
+    return {"POSTGRES_URL": serve_database_url, "MONGODB_URL": server_urls[1],
+            "MONGODB_DB": f"serve_{uuid.uuid4().hex[:12]}", "AUTH_SECRET": SECRET}
+
+
+@pytest.fixture
+def served_main(tmp_path, databases, smtp_server):
+    with serve_main(tmp_path, PANAMIA_ENV="test", **databases,
+                    SMTP_URL=f"smtp://127.0.0.1:{smtp_server.port}") as served:
+        yield served
 
 
 async def wait_for_mail(mailbox, address: str, timeout: float = 10.0):
@@ -133,3 +141,42 @@ class TestLogsOfAServedMagicLinkSignIn:
         ):
             assert access_line(method, path, status).search(logged), (method, path, logged)
         assert "Logging error" not in logged
+
+
+BROWSER = {"Accept": "text/html"}
+
+
+async def ask_for_a_link(http: httpx.AsyncClient, address: str) -> httpx.Response:
+    csrf = (await http.get("/api/auth/csrf")).json()["csrfToken"]
+    return await http.post("/api/auth/signin/email", json={"email": address},
+                           headers={"X-CSRF-Token": csrf})
+
+
+class TestServeIsProductionUnlessToldOtherwise:
+    async def test_without_panamia_env_sign_in_mail_goes_out_and_there_is_no_outbox(
+        self, tmp_path, databases, smtp_server, mailbox
+    ):
+        address = f"prod-{uuid.uuid4().hex[:8]}@example.org"
+        with serve_main(tmp_path, **databases,
+                        SMTP_URL=f"smtp://127.0.0.1:{smtp_server.port}") as (base_url, stop):
+            async with httpx.AsyncClient(base_url=base_url) as http:
+                assert (await ask_for_a_link(http, address)).status_code == 200
+                assert (await http.get("/api/dev/outbox")).status_code == 404
+                assert (await http.get("/dev/outbox", headers=BROWSER)).status_code == 404
+                signin = await http.get("/signin", headers=BROWSER)
+            stop()
+        assert "dev outbox" not in signin.text
+        assert "/api/auth/callback/email?" in (await wait_for_mail(mailbox, address)).get_content()
+
+    async def test_development_on_serve_opens_no_outbox_and_says_mail_cannot_go(
+        self, tmp_path, databases
+    ):
+        """PANAMIA_ENV=development without SMTP_URL used to list everyone's sign-in links."""
+        with serve_main(tmp_path, PANAMIA_ENV="development", **databases) as (base_url, stop):
+            async with httpx.AsyncClient(base_url=base_url) as http:
+                asked = await ask_for_a_link(http, "someone@example.org")
+                assert (await http.get("/api/dev/outbox")).status_code == 404
+                assert (await http.get("/dev/outbox", headers=BROWSER)).status_code == 404
+            logged = stop()
+        assert asked.status_code == 503 and asked.json()["error"] == "mail unavailable"
+        assert "SMTP_URL is not set" in logged

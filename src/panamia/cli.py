@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from panamia.legacy.cli import legacy_app
 from panamia.logs import uvicorn_log_config
+from panamia.mail import create_mailer
 from panamia.outbox.cli import doctor_command, outbox_app
 from panamia.pets.cli import pets_app
 from panamia.schema.cli import db_app
@@ -60,8 +61,12 @@ def dev(
     migrations, the demo community (into empty databases), the main app and the pets sidecar."""
     from panamia import dev as dev_runner
 
+    settings = _settings()
+    if "panamia_env" in settings.model_fields_set and settings.is_production:
+        raise _fail("`panamia dev` is for development: PANAMIA_ENV says production")
     try:
-        code = dev_runner.run(_settings(), host=host, main_port=main_port, pets_port=pets_port,
+        code = dev_runner.run(settings.model_copy(update={"panamia_env": "development"}),
+                              host=host, main_port=main_port, pets_port=pets_port,
                               with_demo=demo)
     except (ConfigurationError, dev_runner.DevError) as exc:
         raise _fail(str(exc)) from None
@@ -75,9 +80,11 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Default: 8000 main, 8001 pets")] = None,
     workers: int = 1,
 ) -> None:
-    """Serve one service against the configured databases (the production way to run it)."""
+    """Serve one service against the configured databases: production unless PANAMIA_ENV
+    says development or test. Mail goes out through SMTP_URL only."""
     try:
         settings = _settings().require_runtime()
+        create_mailer(settings)  # a malformed SMTP_URL is named here, not in a traceback
     except ConfigurationError as exc:
         raise _fail(str(exc)) from None
     missing = [name for name, value in (("POSTGRES_URL", settings.postgres_url),

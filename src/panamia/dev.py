@@ -10,15 +10,18 @@ import subprocess
 import sys
 import time
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 
+import uvicorn
 from rich.console import Console
 
 from panamia import demo
 from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres
+from panamia.logs import uvicorn_log_config
 from panamia.resources import Resources
 from panamia.schema import migrate
-from panamia.settings import Settings
+from panamia.settings import Settings, get_settings
 
 # Long URLs and paths are printed whole: a wrapped POSTGRES_URL cannot be copied.
 console = Console(soft_wrap=True)
@@ -128,9 +131,8 @@ def run(settings: Settings, *, host: str, main_port: int, pets_port: int,
         services = {}
         for name, port in (("main", main_port), ("pets", pets_port)):
             process = subprocess.Popen(
-                [sys.executable, "-m", "panamia", "serve", name, "--host", host,
-                 "--port", str(port)],
-                env=env, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+                service_command(name, host, port), env=env, stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
             )
             cleanup.callback(_stop_process, process)
             services[name] = (port, process)
@@ -173,3 +175,22 @@ def _stop_process(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def service_command(service: str, host: str, port: int) -> list[str]:
+    """How `panamia dev` starts a service: as `panamia serve` does, with the dev outbox on.
+    No environment variable turns the outbox on for `panamia serve` itself."""
+    return [sys.executable, "-m", "panamia.dev", service, host, str(port)]
+
+
+def _serve_with_dev_outbox(service: str, host: str, port: str) -> None:
+    from panamia.apps import main, pets
+
+    create_app = {"main": main.create_app, "pets": pets.create_app}[service]
+    settings = get_settings().with_dev_outbox()
+    uvicorn.run(partial(create_app, settings), factory=True, host=host, port=int(port),
+                log_config=uvicorn_log_config())
+
+
+if __name__ == "__main__":
+    _serve_with_dev_outbox(*sys.argv[1:])

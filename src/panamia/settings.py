@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -28,7 +28,8 @@ class OAuthClient:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    panamia_env: Environment = "development"
+    # Production unless told otherwise: `panamia serve` is how production runs.
+    panamia_env: Environment = "production"
     panamia_data_dir: Path = Path(".panamia")
 
     postgres_url: str | None = None
@@ -62,6 +63,10 @@ class Settings(BaseSettings):
     signin_limit_per_address: int = Field(5, ge=1)
     signin_limit_per_client: int = Field(30, ge=1)
 
+    # Never read from the environment: only `panamia dev` and the tests turn it on, so no
+    # variable given to `panamia serve` can put sign-in links where anyone can read them.
+    _dev_outbox: bool = PrivateAttr(False)
+
     @field_validator("auth_url", "pets_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
@@ -70,6 +75,20 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.panamia_env == "production"
+
+    @property
+    def dev_outbox(self) -> bool:
+        """Whether mail lands in the in-memory dev outbox instead of going out."""
+        return self._dev_outbox and not self.smtp_url and not self.is_production
+
+    def with_dev_outbox(self) -> "Settings":
+        """These settings with the dev outbox on, for `panamia dev` and the tests."""
+        if self.is_production:
+            raise ConfigurationError("The dev outbox is for development and tests; "
+                                     "PANAMIA_ENV is production.")
+        copy = self.model_copy()
+        copy._dev_outbox = True
+        return copy
 
     @property
     def secure_cookies(self) -> bool:
@@ -113,9 +132,10 @@ class Settings(BaseSettings):
             ]
             if missing:
                 raise ConfigurationError(
-                    f"PANAMIA_ENV=production needs {', '.join(missing)}: set "
+                    f"production needs {', '.join(missing)}: set "
                     + ("it" if len(missing) == 1 else "them")
-                    + " in the environment."
+                    + " in the environment (PANAMIA_ENV is production unless it says "
+                    "development or test; `panamia dev` runs everything locally)."
                 )
             if len(self.auth_secret or "") < 32:
                 raise ConfigurationError(

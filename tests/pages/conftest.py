@@ -5,7 +5,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -17,6 +16,7 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright
 
+from panamia import dev as dev_runner
 from panamia.schema import migrate
 from panamia.settings import Settings
 from tests.conftest import TEST_SECRET, free_port, recreate_database
@@ -96,7 +96,7 @@ async def wait_until_serving(process: subprocess.Popen, url: str, log: Path,
     async with httpx.AsyncClient(timeout=2) as http:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                pytest.fail(f"`panamia serve main` exited with {process.returncode}:\n"
+                pytest.fail(f"the main app exited with {process.returncode}:\n"
                             f"{log.read_text()[-3000:]}")
             try:
                 if (await http.get(f"{url}/health")).status_code == 200:
@@ -104,7 +104,7 @@ async def wait_until_serving(process: subprocess.Popen, url: str, log: Path,
             except httpx.HTTPError:
                 pass
             await asyncio.sleep(0.2)
-    pytest.fail(f"`panamia serve main` did not answer within {timeout}s:\n"
+    pytest.fail(f"the main app did not answer within {timeout}s:\n"
                 f"{log.read_text()[-3000:]}")
 
 
@@ -126,15 +126,15 @@ async def live_server_settings(server_urls, mongo_client) -> Settings:
 
 @pytest.fixture(scope="module")
 async def live_server(live_server_settings):
-    """`panamia serve main` in its own process, mail in the dev outbox (PANAMIA_ENV=development
-    without SMTP_URL). Stopped, and its scratch directory removed, at the end of the module."""
+    """The main app in its own process as `panamia dev` runs it, mail in the dev outbox.
+    Stopped, and its scratch directory removed, at the end of the module."""
     settings = live_server_settings
     scratch = Path(tempfile.mkdtemp(prefix="panamia-pages-"))
     log = scratch / "server.log"
     port = urlsplit(settings.auth_url).port
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "panamia", "serve", "main", "--port", str(port)],
+            dev_runner.service_command("main", "127.0.0.1", port),
             env=server_env(settings, scratch), cwd=scratch, stdin=subprocess.DEVNULL,
             stdout=sink, stderr=subprocess.STDOUT,
         )

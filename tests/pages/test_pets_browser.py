@@ -1,4 +1,4 @@
-"""Pet sitting in Debian's Chromium, against `panamia serve main` and `panamia serve pets` on
+"""Pet sitting in Debian's Chromium, against both services run as `panamia dev` runs them on
 127.0.0.1 (cookies ignore the port, so one sign-in serves both).
 
 A sitter offers a listing; an owner, in a second browser context, asks for nights; the
@@ -10,7 +10,6 @@ Each page is saved to test-artifacts/.
 import asyncio
 import shutil
 import subprocess
-import sys
 import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from panamia import dev as dev_runner
 from panamia.pets.bookings.service import local_today
 from panamia.pets.pages_listings import TAKEN
 from panamia.schema import migrate
@@ -53,8 +53,7 @@ async def two_servers(server_urls, mongo_client):
             log = scratch / f"{service}.log"
             with log.open("wb") as sink:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "panamia", "serve", service, "--port",
-                     str(urlsplit(url).port)],
+                    dev_runner.service_command(service, "127.0.0.1", urlsplit(url).port),
                     env=server_env(settings, scratch), cwd=scratch, stdin=subprocess.DEVNULL,
                     stdout=sink, stderr=subprocess.STDOUT,
                 )

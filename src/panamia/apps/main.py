@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     settings = settings or get_settings()
     routers = [identity_router, oauth.router(settings), profiles_router, articles_router,
                account.router, devices.router, notifications_router, doctor.router]
-    if not settings.is_production and not settings.smtp_url:
+    if settings.dev_outbox:
         routers.append(dev_router)
     routers += [home.router, identity_pages.router, devices.page_router, profile_pages.router,
                 article_pages.router, notification_pages.router]

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Query, Request
 
 from panamia import demo, pages, ratelimit
-from panamia.errors import Conflict, Invalid, NotFound, TooManyRequests
+from panamia.errors import Conflict, Invalid, NotFound, TooManyRequests, Unavailable
 from panamia.identity import account, cookies, service
 from panamia.identity.dependencies import CurrentUser, session_cookie
 from panamia.mail import DevOutbox
@@ -57,6 +57,9 @@ async def send_sign_in_link(request: Request):
             errors={"email": "Enter an email address like name@example.org."},
             labels={"email": "Email address"},
         )
+    except Unavailable as exc:  # the mail server is down or refused: the form, to send again
+        return await sign_in_page(request, callback_url=callback_url, status=exc.status,
+                                  error=exc.detail, values={"email": email})
     return await pages.render(request, "signin_sent.html", title="Check your mail", email=email)
 
 
@@ -73,10 +76,10 @@ async def sign_out(request: Request):
 
 @router.get("/dev/outbox")
 async def dev_outbox(request: Request):
-    """Development only: the sign-in mails the dev outbox holds, newest first."""
+    """Under `panamia dev` only: the sign-in mails the dev outbox holds, newest first."""
     mailer = pages.resources_of(request).mailer
     if not isinstance(mailer, DevOutbox):
-        raise NotFound("There is no dev outbox here: mail goes out through SMTP.")
+        raise NotFound("There is no dev outbox here.")
     return await pages.render(request, "dev_outbox.html", title="Dev outbox",
                               mails=list(mailer.entries))
 

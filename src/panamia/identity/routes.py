@@ -207,8 +207,8 @@ dev_router = APIRouter(prefix="/api/dev", tags=["development"])
 
 @dev_router.get("/outbox", response_model=list[OutboxMail], summary="Mail the dev server sent")
 async def outbox(resources: ResourcesDep) -> list[OutboxMail]:
-    """Only outside production, and only while SMTP_URL is unset."""
+    """Only under `panamia dev` (and in tests) while SMTP_URL is unset; never in production."""
     if not isinstance(resources.mailer, DevOutbox):
-        raise NotFound("There is no dev outbox: mail goes out through SMTP_URL.")
+        raise NotFound("There is no dev outbox here.")
     return [OutboxMail(to=e.to, subject=e.subject, link=e.link, sent_at=e.sent_at)
             for e in resources.mailer.entries]
