@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from panamia import headers
 from panamia.errors import install_error_handlers
 from panamia.identity.csrf import verify_csrf
 from panamia.logs import install_redaction
@@ -146,6 +147,7 @@ def create_service(
     _document_error_envelope(app)
     install_redaction()
     app.add_middleware(RefreshedSessionCookie)
+    headers.install(app, settings)  # outermost: every answer carries them
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)
