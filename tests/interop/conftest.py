@@ -56,12 +56,12 @@ def run(command: list[str], cwd: Path, timeout: float, env: dict | None = None) 
 
 
 def require_node() -> None:
-    help_ = "Install Node.js 20.19 or later with npm (https://nodejs.org/en/download)."
+    install = "Install Node.js 20.19 or later with npm (https://nodejs.org/en/download)."
     if not shutil.which("node") or not shutil.which("npm"):
-        pytest.fail(f"The Auth.js interop tests need `node` and `npm` on PATH. {help_}")
+        pytest.fail(f"The Auth.js interop tests need `node` and `npm` on PATH. {install}")
     version = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
     if tuple(int(part) for part in version.strip().lstrip("v").split(".")[:2]) < NODE_MINIMUM:
-        pytest.fail(f"The Auth.js interop tests need Node 20.19 or later, not {version}. {help_}")
+        pytest.fail(f"The Auth.js interop tests need Node 20.19 or later, not {version}. {install}")
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +73,9 @@ def node_packages() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     with FileLock(str(home) + ".lock"):
         if not (home / "installed").exists():
+            for stale in CACHE.iterdir():  # installs of earlier locks
+                if stale.is_dir() and stale != home:
+                    shutil.rmtree(stale, ignore_errors=True)
             for name in ("package.json", "package-lock.json"):
                 shutil.copy(PACKAGE / name, home / name)
             run(NPM_INSTALL, home, timeout=600)
