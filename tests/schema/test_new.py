@@ -65,7 +65,8 @@ def test_the_author_completes_the_file_then_rehashes(versions):
 
 
 @pytest.mark.parametrize(("name", "ticket"), [("Add-Listings", None), ("add listings", None),
-                                              ("add_listings", "42")])
+                                              ("add_listings", "42"), ("add_listings\n", None),
+                                              ("add_listings", "PANA-1\n")])
 def test_bad_names_and_tickets_write_nothing(versions, name, ticket):
     before = sorted(p.name for p in versions.iterdir())
     with pytest.raises(governance.GovernanceError):

@@ -138,7 +138,7 @@ def check_file(migration: MigrationFile) -> list[Problem]:
     except SyntaxError as exc:
         return [Problem(path, "syntax", f"not valid Python: {exc.msg} (line {exc.lineno})")]
     problems = []
-    if not NAME.match(name) or not valid_timestamp(name[:14]):
+    if not NAME.fullmatch(name) or not valid_timestamp(name[:14]):
         problems.append(Problem(path, "naming", "the file name must be "
                                 "YYYYMMDDHHMMSS_snake_case.py (UTC timestamp, lowercase)"))
     if migration.revision != name:
@@ -170,7 +170,7 @@ def header_problems(migration: MigrationFile) -> list[str]:
     purpose = headers.get("Purpose")
     if purpose is not None and (not purpose or purpose.startswith("TODO")):
         problems.append("Purpose: must say why this change exists")
-    if "Ticket" in headers and not TICKET.match(headers["Ticket"]):
+    if "Ticket" in headers and not TICKET.fullmatch(headers["Ticket"]):
         problems.append(f"Ticket: is {headers['Ticket']!r}; write PANA-<number> or N/A")
     if "Reversible" in headers and headers["Reversible"] not in REVERSIBLE_VALUES:
         problems.append(f"Reversible: is {headers['Reversible']!r}; write Yes, No or Partial")
@@ -308,9 +308,9 @@ def new_migration(name: str, *, ticket: str | None = None, purpose: str | None =
 
     from panamia.schema import migrate
 
-    if not SLUG.match(name):
+    if not SLUG.fullmatch(name):
         raise GovernanceError(f"{name!r} is not lowercase snake_case")
-    if ticket is not None and not TICKET.match(ticket):
+    if ticket is not None and not TICKET.fullmatch(ticket):
         raise GovernanceError(f"ticket {ticket!r} is not PANA-<number> or N/A")
     config = migrate.alembic_config(postgres_url or "", directory)
     config.set_main_option("file_template", "%%(rev)s")  # the file's name is the revision id
