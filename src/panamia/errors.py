@@ -95,9 +95,11 @@ def _invalid(fields: list[dict[str, str]]) -> JSONResponse:
 
 
 def _undecodable_body(exc: StarletteHTTPException) -> bool:
-    """FastAPI answers a JSON body that is not valid UTF-8 with a bare 400 (a syntax error
-    gets its 422); both are a body that is not JSON, so both answer 422 here."""
-    return exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError)
+    """FastAPI answers a JSON body that is not valid UTF-8, or nests deeper than Python's
+    parser goes, with a bare 400 (a syntax error gets its 422); all are a body that is not
+    JSON, so all answer 422 here."""
+    return exc.status_code == 400 and isinstance(exc.__cause__,
+                                                 UnicodeDecodeError | RecursionError)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -127,7 +129,9 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, DomainError):  # raised as FastAPI read the body (413)
+            return await domain_error(request, exc.__cause__)
         if _undecodable_body(exc):
             return _invalid([{"field": "body", "message": "Body is not valid JSON"}])
         return JSONResponse(

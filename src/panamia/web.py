@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from panamia import headers
+from panamia.bodies import BodyLimit
 from panamia.errors import install_error_handlers
 from panamia.identity.csrf import verify_csrf
 from panamia.logs import install_redaction
@@ -147,6 +148,7 @@ def create_service(
     _document_error_envelope(app)
     install_redaction()
     app.add_middleware(RefreshedSessionCookie)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     headers.install(app, settings)  # outermost: every answer carries them
     app.include_router(health_router())
     for router in routers:

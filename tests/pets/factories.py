@@ -20,7 +20,9 @@ from tests.conftest import asgi_client
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
 from tests.profiles.factories import principal
 
-STAY_START = date(2027, 3, 1)
+# Dates of next year are always bookable: from tomorrow to at most two years ahead.
+NEXT_YEAR = date.today().year + 1
+STAY_START = date(NEXT_YEAR, 3, 1)
 
 
 async def create_listing(

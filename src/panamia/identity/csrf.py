@@ -1,13 +1,12 @@
 """Double-submit CSRF protection for every state-changing request in every service."""
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from panamia.errors import Forbidden
 from panamia.identity import cookies
-from panamia.identity.tokens import csrf_token_from_cookie
+from panamia.identity.tokens import csrf_token_from_cookie, same_token
 from panamia.resources import Resources, get_resources
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -27,7 +26,7 @@ async def submitted_token(request: Request) -> str | None:
             value = body.get(FIELD) if isinstance(body, dict) else None
         else:
             return None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
         return None
     return value if isinstance(value, str) else None
 
@@ -42,9 +41,9 @@ async def verify_csrf(
         request.cookies.get(cookies.csrf_cookie_name(settings)), settings.secret
     )
     given = await submitted_token(request)
-    if not expected or not given or not hmac.compare_digest(expected, given):
+    if not expected or not given or not same_token(given, expected):
         raise Forbidden(
             "CSRF token missing or wrong: get one from GET /api/auth/csrf and send it as the "
-            f"{HEADER.title()} header or the {FIELD} form field.",
+            f"{HEADER.title()} header or the {FIELD} field of a form or JSON body.",
             error="csrf",
         )

@@ -44,7 +44,7 @@ async def form_or_json(request: Request) -> dict:
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
             raise RequestValidationError(
                 [{"loc": ("body",), "msg": "Body is not valid JSON", "type": "json_invalid"}]
             ) from None

@@ -20,6 +20,12 @@ def verification_token_hash(raw: str, secret: str) -> str:
     return hashlib.sha256(f"{raw}{secret}".encode()).hexdigest()
 
 
+def same_token(given: str, expected: str) -> bool:
+    """Constant-time equality. `hmac.compare_digest` raises on text with non-ASCII
+    characters, and a token never has any, so such text is simply not the token."""
+    return given.isascii() and expected.isascii() and hmac.compare_digest(given, expected)
+
+
 def csrf_cookie_value(token: str, secret: str) -> str:
     """Auth.js's double-submit cookie: `token|sha256(token + secret)`."""
     return f"{token}|{verification_token_hash(token, secret)}"
@@ -30,6 +36,6 @@ def csrf_token_from_cookie(cookie: str | None, secret: str) -> str | None:
     if not cookie or "|" not in cookie:
         return None
     token, signature = cookie.split("|", 1)
-    if hmac.compare_digest(signature, verification_token_hash(token, secret)):
+    if same_token(signature, verification_token_hash(token, secret)):
         return token
     return None

@@ -6,8 +6,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
+from panamia.identity.csrf import FIELD as CSRF_FIELD
 from panamia.schemas import Schema
 
 
@@ -36,10 +44,10 @@ def _no_control_characters(value: str) -> str:
 def _http_url(value: str) -> str:
     try:
         parts = urlsplit(value)
-        host = parts.hostname
-    except ValueError:
-        host = None
-    if parts.scheme not in ("http", "https") or not host or any(c.isspace() for c in value):
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # an unclosed IPv6 bracket such as "http://[x"
+        usable = False
+    if not usable or any(c.isspace() for c in value):
         raise ValueError("must be an http(s) URL such as https://example.org/page")
     return value
 
@@ -62,9 +70,19 @@ def unique(values: list) -> list:
 
 
 class Strict(Schema):
-    """A body that names an unknown field is refused, naming it."""
+    """A request body, or a part of one. A field it does not know is refused, naming it, and
+    so are NaN and Infinity, which JSON does not have (stored, they would read back as null).
+    `csrfToken` is dropped instead: Auth.js clients send the CSRF token in their JSON bodies,
+    where `identity.csrf` has already checked it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_csrf_token(cls, data: Any) -> Any:
+        if isinstance(data, dict) and CSRF_FIELD in data:
+            return {key: value for key, value in data.items() if key != CSRF_FIELD}
+        return data
 
 
 def reject_null(*fields: str):

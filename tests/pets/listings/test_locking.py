@@ -19,7 +19,7 @@ from panamia.pets.listings import service
 from panamia.pets.listings.schemas import BlackoutCreate, ListingPatch
 from panamia.resources import Resources
 from tests.identity.factories import create_user
-from tests.pets.factories import create_listing
+from tests.pets.factories import NEXT_YEAR, create_listing
 from tests.profiles.factories import principal
 
 TIMEOUT = 10.0
@@ -78,11 +78,11 @@ async def test_a_blackout_waits_for_a_booking_being_inserted_and_then_sees_it(
 ):
     listing = await create_listing(committed, sitter_id=await person(committed))
     booking = await open_booking(engine, listing, await person(committed),
-                                 date(2027, 9, 1), date(2027, 9, 5))
+                                 date(NEXT_YEAR, 9, 1), date(NEXT_YEAR, 9, 5))
     try:
         adding = asyncio.create_task(service.add_blackout(
             committed, principal(listing.sitter_id), listing.id,
-            BlackoutCreate(start_date=date(2027, 9, 3), end_date=date(2027, 9, 10)),
+            BlackoutCreate(start_date=date(NEXT_YEAR, 9, 3), end_date=date(NEXT_YEAR, 9, 10)),
         ))
         assert await waiting_for_a_lock(engine)
         assert not adding.done()
@@ -96,10 +96,10 @@ async def test_a_blackout_waits_for_a_booking_being_inserted_and_then_sees_it(
 async def test_bookings_and_listing_edits_do_not_wait_for_open_bookings(engine, committed):
     listing = await create_listing(committed, sitter_id=await person(committed))
     first = await open_booking(engine, listing, await person(committed),
-                               date(2027, 9, 1), date(2027, 9, 5))
+                               date(NEXT_YEAR, 9, 1), date(NEXT_YEAR, 9, 5))
     try:
         second = await asyncio.wait_for(open_booking(
-            engine, listing, await person(committed), date(2027, 9, 5), date(2027, 9, 8)
+            engine, listing, await person(committed), date(NEXT_YEAR, 9, 5), date(NEXT_YEAR, 9, 8)
         ), TIMEOUT)
         await second.close()
         edited = await asyncio.wait_for(service.update_listing(

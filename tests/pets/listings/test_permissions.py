@@ -6,12 +6,12 @@ import pytest
 
 from panamia.pets.listings.models import ListingBlackout
 from tests.identity.factories import create_user
-from tests.pets.factories import act_as, create_listing
+from tests.pets.factories import NEXT_YEAR, act_as, create_listing
 
 ACTORS = ("anonymous", "other", "sitter", "admin")
 BODY = {"title": "Home", "pricePerDay": "30", "services": ["boarding"], "species": ["cat"],
         "city": "Miami"}
-SPAN = {"startDate": "2027-05-01", "endDate": "2027-05-03"}
+SPAN = {"startDate": f"{NEXT_YEAR}-05-01", "endDate": f"{NEXT_YEAR}-05-03"}
 
 # (method, path under /listings/{id}, body) and the answer for each actor
 ACTIONS = {
@@ -39,8 +39,8 @@ async def cast(resources) -> dict[str, str | None]:
 
 async def blackout(resources, listing_id: str) -> str:
     async with resources.db.begin() as db:
-        row = ListingBlackout(listing_id=listing_id, start_date=date(2027, 6, 1),
-                              end_date=date(2027, 6, 2))
+        row = ListingBlackout(listing_id=listing_id, start_date=date(NEXT_YEAR, 6, 1),
+                              end_date=date(NEXT_YEAR, 6, 2))
         db.add(row)
     return row.id
 
@@ -91,5 +91,6 @@ async def test_reading_needs_no_account(pets, resources, cast):
     listing = await create_listing(resources, sitter_id=cast["sitter"])
     assert (await pets.get(f"/listings/{listing.id}")).status_code == 200
     assert (await pets.get("/listings")).status_code == 200
+    window = {"from": f"{NEXT_YEAR}-01-01", "to": f"{NEXT_YEAR}-02-01"}
     assert (await pets.get(f"/listings/{listing.id}/availability",
-                           params={"from": "2027-01-01", "to": "2027-02-01"})).status_code == 200
+                           params=window)).status_code == 200

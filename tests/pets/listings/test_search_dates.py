@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 
 from panamia.pets.listings.models import ListingBlackout
-from tests.pets.factories import create_listing, insert_booking
+from tests.pets.factories import NEXT_YEAR, create_listing, insert_booking
 
-FROM, TO = date(2027, 6, 10), date(2027, 6, 15)
+FROM, TO = date(NEXT_YEAR, 6, 10), date(NEXT_YEAR, 6, 15)
 
 
 async def found(pets, city: str, start=FROM, end=TO) -> set[str]:
@@ -29,17 +29,17 @@ async def blackout(resources, listing_id: str, start: date, end: date) -> None:
 async def test_only_an_active_booking_takes_the_nights(pets, resources, status, excluded):
     city = f"Booked-{status}"
     listing = await create_listing(resources, city=city)
-    await insert_booking(resources, listing, start_date=date(2027, 6, 12),
-                         end_date=date(2027, 6, 20), status=status)
+    await insert_booking(resources, listing, start_date=date(NEXT_YEAR, 6, 12),
+                         end_date=date(NEXT_YEAR, 6, 20), status=status)
     assert (listing.id not in await found(pets, city)) is excluded
 
 
 @pytest.mark.parametrize(("start", "end", "excluded"), [
-    (date(2027, 6, 5), FROM, False),    # checks out on `from`: the night of `from` is free
-    (TO, date(2027, 6, 18), False),     # checks in on `to`, which is not searched
-    (date(2027, 6, 5), date(2027, 6, 11), True),
-    (date(2027, 6, 14), date(2027, 6, 16), True),
-    (date(2027, 6, 1), date(2027, 6, 30), True),
+    (date(NEXT_YEAR, 6, 5), FROM, False),    # checks out on `from`: the night of `from` is free
+    (TO, date(NEXT_YEAR, 6, 18), False),     # checks in on `to`, which is not searched
+    (date(NEXT_YEAR, 6, 5), date(NEXT_YEAR, 6, 11), True),
+    (date(NEXT_YEAR, 6, 14), date(NEXT_YEAR, 6, 16), True),
+    (date(NEXT_YEAR, 6, 1), date(NEXT_YEAR, 6, 30), True),
 ])
 async def test_ranges_are_half_open(pets, resources, start, end, excluded):
     city = f"Edges-{start:%d}-{end:%d}"
@@ -63,13 +63,13 @@ async def test_free_listings_stay_and_dates_are_ignored_without_them(pets, resou
 
 
 @pytest.mark.parametrize(("params", "field"), [
-    ({"from": "2027-06-10", "to": "2027-06-10"}, "to"),
-    ({"from": "2027-06-10", "to": "2027-06-01"}, "to"),
-    ({"from": "2027-01-01", "to": "2028-01-03"}, "to"),
-    ({"from": "2027-06-10"}, "to"),
-    ({"to": "2027-06-10"}, "from"),
-    ({"from": "2027-02-30", "to": "2027-03-02"}, "from"),
-    ({"from": "soon", "to": "2027-03-02"}, "from"),
+    ({"from": f"{NEXT_YEAR}-06-10", "to": f"{NEXT_YEAR}-06-10"}, "to"),
+    ({"from": f"{NEXT_YEAR}-06-10", "to": f"{NEXT_YEAR}-06-01"}, "to"),
+    ({"from": f"{NEXT_YEAR}-01-01", "to": f"{NEXT_YEAR + 1}-01-03"}, "to"),
+    ({"from": f"{NEXT_YEAR}-06-10"}, "to"),
+    ({"to": f"{NEXT_YEAR}-06-10"}, "from"),
+    ({"from": f"{NEXT_YEAR}-02-30", "to": f"{NEXT_YEAR}-03-02"}, "from"),
+    ({"from": "soon", "to": f"{NEXT_YEAR}-03-02"}, "from"),
 ])
 async def test_a_bad_window_is_422_naming_the_field(pets, params, field):
     response = await pets.get("/listings", params=params)

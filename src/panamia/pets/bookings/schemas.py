@@ -3,10 +3,11 @@
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from panamia.pets.bookings.states import Status
-from panamia.pets.listings.schemas import Money, Species
+from panamia.pets.listings.schemas import YEARS_AHEAD, FirstNight, Money, Species
+from panamia.profiles.fields import Strict
 from panamia.schemas import Schema
 
 # Ids are cuid2 strings; anything else is refused before it reaches PostgreSQL.
@@ -15,20 +16,17 @@ Role = Literal["owner", "sitter"]
 MAX_PETS = 20  # the most any listing may take
 
 
-class Pet(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class Pet(Strict):
     name: Annotated[str, Field(min_length=1, max_length=60)]
     species: Species
 
 
-class BookingRequest(Schema):
+class BookingRequest(Strict):
     """Nights are `[startDate, endDate)`: the end date is the check-out day."""
 
-    model_config = ConfigDict(extra="forbid")
-
     listing_id: Annotated[str, Field(pattern=ID_PATTERN)]
-    start_date: date = Field(description="Check-in day, in the listing's time zone")
+    start_date: FirstNight = Field(description="Check-in day, in the listing's time zone: "
+                                               f"from today to {YEARS_AHEAD} years ahead")
     end_date: date = Field(description="Check-out day; the next guest may check in that day")
     pets: Annotated[list[Pet], Field(min_length=1, max_length=MAX_PETS)]
     note: Annotated[str | None, Field(max_length=2000)] = None

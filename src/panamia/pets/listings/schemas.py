@@ -1,6 +1,6 @@
 """Listing bodies and answers at the HTTP edge. Money in, money out: see `Price` and `Money`."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Annotated, Literal
@@ -14,6 +14,8 @@ from panamia.profiles.fields import Strict, Text, reject_null, unique
 from panamia.schemas import Schema, SingleLine
 
 MAX_WINDOW_DAYS = 366
+YEARS_AHEAD = 2
+LOOK_BACK = timedelta(days=366)
 # Ids in paths are cuid2 strings; anything else is refused before it reaches PostgreSQL.
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 CENT = Decimal("0.01")
@@ -63,12 +65,46 @@ TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_iana
                      Field(examples=["America/New_York"])]
 
 
+def years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def calendar_bounds(*, back: timedelta) -> tuple[date, date]:
+    """The dates a person may send, from `back` before today (UTC) to two years ahead.
+    Without bounds, 0001-01-01 and 9999-12-31 would reach PostgreSQL as -infinity and
+    infinity (asyncpg's reading of Python's first and last dates)."""
+    today = datetime.now(UTC).date()
+    return today - back, years_after(today, YEARS_AHEAD)
+
+
+def _from_today(start: date) -> date:
+    """UTC's yesterday is let through, since it is still today west of UTC; booking checks
+    the listing's own today."""
+    earliest, latest = calendar_bounds(back=timedelta(days=1))
+    if not earliest <= start <= latest:
+        raise ValueError(f"must be from today to {latest}: nights can be booked or blocked "
+                         f"from today to at most {YEARS_AHEAD} years ahead")
+    return start
+
+
+# The first night of a booking or a blackout.
+FirstNight = Annotated[date, AfterValidator(_from_today)]
+
+
 def window_problem(start: date, end: date, *, max_days: int = MAX_WINDOW_DAYS) -> str | None:
-    """What is wrong with the half-open range `[start, end)`, if anything."""
+    """What is wrong with the half-open range `[start, end)`, if anything: it must start
+    within a year back and two years ahead."""
     if end <= start:
         return "must be after the start date (ranges are half-open: [start, end))"
     if end - start > timedelta(days=max_days):
         return f"must be at most {max_days} days after the start date"
+    earliest, latest = calendar_bounds(back=LOOK_BACK)
+    if not earliest <= start <= latest:
+        return (f"the dates must start between {earliest} and {latest}: from a year back to "
+                f"{YEARS_AHEAD} years ahead")
     return None
 
 
@@ -142,7 +178,7 @@ class BlackoutCreate(Strict):
     """Nights `[startDate, endDate)` the sitter takes no bookings: `endDate` is the first
     night free again."""
 
-    start_date: date
+    start_date: FirstNight
     end_date: date
 
     @field_validator("end_date")
