@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from panamia.identity.models import Account, Session, User
+from panamia.identity.screennames import screenname_skeleton
 from panamia.identity.tokens import session_token_hash
 from panamia.legacy.auth import STEP_NAMES, CheckpointsLost, run_auth
 from panamia.legacy.plan import plan_auth
@@ -145,6 +146,20 @@ class TestUsers:
         assert notes["emailVerified malformed (left empty)"] == 1
         assert notes["name malformed (left empty)"] == 1
         assert notes["screenname taken (left empty)"] == 1
+
+    async def test_a_screenname_that_looks_like_a_taken_one_is_left_empty(
+            self, resources, connection):
+        await create_user(resources, screenname="hello",
+                          screenname_skeleton=screenname_skeleton("hello"))
+        docs = [user_doc(screenname=name) for name in ("he1lo", "fresh_name", "fresh_narne")]
+        await insert(resources.mongo, "users", docs)
+
+        await run_auth(move(resources))
+
+        rows = [await user(connection, (await mapped(connection, "user", d["_id"]))[0])
+                for d in docs]
+        assert [(r.screenname, r.screenname_skeleton) for r in rows] == [
+            (None, None), ("fresh_name", screenname_skeleton("fresh_name")), (None, None)]
 
     async def test_ids_of_other_types_are_read_too(self, legacy, connection):
         new_id, outcome = await mapped(connection, "user", "int:42")

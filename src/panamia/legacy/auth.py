@@ -22,7 +22,7 @@ from panamia.errors import Invalid
 from panamia.identity.dependencies import SESSION_MAX_AGE
 from panamia.identity.emails import normalize_email
 from panamia.identity.models import new_id
-from panamia.identity.screennames import screenname_problem
+from panamia.identity.screennames import screenname_problem, screenname_skeleton
 from panamia.identity.tokens import session_token_hash
 from panamia.legacy import progress
 from panamia.legacy.models import LegacyIdMap, LegacyReject
@@ -163,20 +163,29 @@ def _screenname(batch: _Batch, doc: dict) -> str | None:
     if screenname_problem(name):
         batch.note("screenname invalid (left empty)")
         return None
-    if name in batch.known.screennames:
+    if screenname_skeleton(name) in batch.known.screennames:  # taken, or a look-alike of one
         batch.note("screenname taken (left empty)")
         return None
     return name
 
 
+def _claim_screenname(batch: _Batch, name: str | None) -> dict:
+    """The columns that hold `name`; the name is taken for the rest of the move."""
+    skeleton = screenname_skeleton(name) if name else None
+    if skeleton:
+        batch.known.screennames.add(skeleton)
+    return {"screenname": name, "screenname_skeleton": skeleton}
+
+
 def _fill(batch: _Batch, user: UserRow, values: dict, screenname: str | None) -> None:
     """Merging fills only what the surviving user lacks; it never overwrites."""
     fills = {k: v for k, v in values.items() if v is not None and getattr(user, k) is None}
-    if screenname and user.screenname is None and screenname not in batch.known.screennames:
-        fills["screenname"] = screenname
-        batch.known.screennames.add(screenname)
     for k, v in fills.items():
         setattr(user, k, v)
+    if screenname and user.screenname is None \
+            and screenname_skeleton(screenname) not in batch.known.screennames:
+        user.screenname = screenname
+        fills |= _claim_screenname(batch, screenname)
     if fills:
         batch.writes.user_fills.setdefault(user.id, {}).update(fills)
 
@@ -223,11 +232,9 @@ def _user(batch: _Batch, doc: dict, key: str, email: str, now: datetime) -> str:
     created = moment(doc.get("createdAt")) or (
         doc["_id"].generation_time if isinstance(doc["_id"], ObjectId) else now)
     user = UserRow(id=new_id(), screenname=screenname, native=False, **values)
-    batch.writes.users.append({"id": user.id, "email": email, "role": role,
-                               "screenname": screenname, "created_at": created, **values})
+    batch.writes.users.append({"id": user.id, "email": email, "role": role, "created_at": created,
+                               **_claim_screenname(batch, screenname), **values})
     known.users[email] = user
-    if screenname:
-        known.screennames.add(screenname)
     batch.imported(key, user.id)
     return role
 

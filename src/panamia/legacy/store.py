@@ -10,10 +10,11 @@ plan's later batches see what earlier ones would have written.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import exists, func, insert, select, tuple_, update
+from sqlalchemy import exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.identity.models import Account, Session, User
+from panamia.identity.screennames import screenname_skeleton
 from panamia.legacy.models import LegacyIdMap, LegacyReject
 
 
@@ -30,7 +31,7 @@ class UserRow:
 @dataclass
 class Lookup:
     emails: set[str] = field(default_factory=set)
-    screennames: set[str] = field(default_factory=set)
+    screennames: set[str] = field(default_factory=set)  # lower case
     mapped: set[tuple[str, str]] = field(default_factory=set)  # (kind, legacy key)
     rejected: set[tuple[str, str]] = field(default_factory=set)  # (collection, legacy id)
     accounts: set[tuple[str, str]] = field(default_factory=set)  # (provider, account id)
@@ -40,7 +41,7 @@ class Lookup:
 @dataclass
 class Known:
     users: dict[str, UserRow] = field(default_factory=dict)  # by normalized email
-    screennames: set[str] = field(default_factory=set)
+    screennames: set[str] = field(default_factory=set)  # skeletons of those taken
     mapped: dict[tuple[str, str], str] = field(default_factory=dict)
     rejected: dict[tuple[str, str], str] = field(default_factory=dict)  # -> reason
     accounts: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # id, user
@@ -55,6 +56,10 @@ class Writes:
     sessions: list[dict] = field(default_factory=list)
     mapped: list[dict] = field(default_factory=list)
     rejects: list[dict] = field(default_factory=list)
+
+
+def skeletons(names: set[str]) -> set[str]:
+    return {screenname_skeleton(name) for name in names}
 
 
 class PgStore:
@@ -72,11 +77,12 @@ class PgStore:
                 User.screenname, ~imported,
             ).where(func.lower(User.email).in_(sorted(q.emails))))
             known.users = {email: UserRow(*rest) for email, *rest in rows}
-        if q.screennames:
-            known.screennames = set((await run(
-                select(func.lower(User.screenname))
-                .where(func.lower(User.screenname).in_(sorted(q.screennames)))
-            )).scalars())
+        if q.screennames:  # rows from before skeletons existed have none: match the name too
+            known.screennames = {screenname_skeleton(name) for name in (await run(
+                select(User.screenname).where(or_(
+                    func.lower(User.screenname).in_(sorted(q.screennames)),
+                    User.screenname_skeleton.in_(sorted(skeletons(q.screennames)))))
+            )).scalars()}
         if q.mapped:
             pair = tuple_(LegacyIdMap.kind, LegacyIdMap.legacy_id)
             rows = await run(select(LegacyIdMap.kind, LegacyIdMap.legacy_id, LegacyIdMap.new_id)
@@ -123,7 +129,7 @@ class PlanStore:
     async def lookup(self, q: Lookup) -> Known:
         known, memory = await self.pg.lookup(q), self.memory
         known.users.update({k: memory.users[k] for k in q.emails if k in memory.users})
-        known.screennames |= q.screennames & memory.screennames
+        known.screennames |= skeletons(q.screennames) & memory.screennames
         for name, keys in (("mapped", q.mapped), ("rejected", q.rejected),
                            ("accounts", q.accounts), ("sessions", q.sessions)):
             have, mine = getattr(known, name), getattr(memory, name)
