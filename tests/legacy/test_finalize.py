@@ -33,7 +33,7 @@ EXOTIC = {"long": Int64(7), "int": 7, "float": 1.5, "decimal": Decimal128(Decima
 async def seed_legacy(mongo) -> dict:
     ana, bo = ObjectId(), ObjectId()
     users = [user_doc(_id=ana, email="Ana@Example.org", name="Ana", extra=EXOTIC),
-             user_doc(_id=bo, email="bo@example.org"), user_doc(email="broken")]
+             user_doc(_id=bo, email="bo@example.org", role="admin"), user_doc(email="broken")]
     await insert(mongo, "users", users)
     await insert(mongo, "accounts", [account_doc(ana), account_doc(bo, provider="google")])
     await insert(mongo, "sessions", [session_doc(ana), session_doc(bo)])
@@ -160,9 +160,12 @@ async def test_the_operators_runbook(operator_env, tmp_path):
 
     bad = await cli("run", "--ref", "articles..x")
     assert bad.exit_code == 2 and "--ref 'articles..x'" in bad.output
+    bad = await cli("run", "--keep-role", " Admin ")
+    assert bad.exit_code == 2 and "--keep-role ' Admin '" in bad.output
     ran = await cli("run", "--ref", "articles.coAuthors.userId", "--rejects",
-                    str(tmp_path / "rejects.jsonl"))
+                    str(tmp_path / "rejects.jsonl"), "--keep-role", "admin")
     assert ran.exit_code == 0, ran.output
+    assert '"admin" -> admin' in ran.output
     failed = await cli("verify", "--json")
     assert failed.exit_code == 1
     report = json.loads(failed.output)

@@ -81,7 +81,3 @@ async def test_plan_writes_nothing_anywhere(
     code, out = await run_cli(env, tmp_path, "plan", "--prefix", "next_auth_")
     assert code == 2
     assert "no collection next_auth_users" in out and "nextauth_users" in out
-
-    code, out = await run_cli(env, tmp_path, "plan", "--keep-role", " Admin ")
-    assert code == 2
-    assert "--keep-role ' Admin '" in out
