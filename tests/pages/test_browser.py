@@ -104,6 +104,12 @@ async def test_a_first_visit(page: Page, live_server: str, demo_community):
     await page.goto(f"{live_server}/")
     await shot(page, "10-home")
 
+    await page.goto(f"{live_server}/account")
+    await page.get_by_role("link", name="Your signed-in devices").click()
+    await expect(page.get_by_role("heading", name="HeadlessChrome")).to_contain_text(
+        "This device")
+    await shot(page, "10b-signed-in-devices")
+
     await page.set_viewport_size({"width": 390, "height": 844})
     await page.goto(f"{live_server}/account")
     await page.get_by_role("group", name="Monday").scroll_into_view_if_needed()
