@@ -18,6 +18,7 @@ from sqlalchemy.pool import NullPool
 
 from panamia.db.postgres import create_engine
 from panamia.schema import migrate
+from panamia.schema.files import migration_files
 
 
 @pytest.fixture
@@ -81,11 +82,14 @@ def catalog(engine) -> list[str]:
 def test_stairway_and_downgrades_leave_no_trace(alembic_runner, alembic_engine):
     revisions = [r.revision for r in migrate.Migrations.load("").revisions]
     assert revisions
+    # A migration that only moves data leaves the catalog as it was.
+    data_only = {f.name for f in migration_files() if f.headers.get("Data Migration") == "Inline"}
     for revision in revisions:
         before = catalog(alembic_engine)
         alembic_runner.migrate_up_to(revision)
         upgraded = catalog(alembic_engine)
-        assert upgraded != before, f"{revision} changed nothing in the catalog"
+        if revision not in data_only:
+            assert upgraded != before, f"{revision} changed nothing in the catalog"
         alembic_runner.migrate_down_one()
         assert catalog(alembic_engine) == before, f"the downgrade of {revision} left a trace"
         alembic_runner.migrate_up_to(revision)
