@@ -75,5 +75,29 @@ def broken_promises(
     return failures
 
 
+def server_errors_on_invalid_requests(
+    operations: Iterable, as_whom: Callable[..., SignedIn]
+) -> list[str]:
+    """Schemathesis's coverage phase in negative mode: every kind of invalid request it
+    derives from an operation's document (a missing or mistyped field, a value just past
+    each bound, a string that breaks a pattern, a method the path does not take, ...), sent
+    once each, signed in as `as_whom(operation)`. One line per operation that answered 5xx."""
+    failures = []
+    for operation in operations:
+        who = as_whom(operation)
+        schema = operation.schema
+        generation = schema.config.generation_for(operation=operation, phase="coverage")
+        for case in schema.iter_coverage_cases(
+            operation, generation_modes=[GenerationMode.NEGATIVE], generation_config=generation
+        ):
+            try:
+                case.call_and_validate(headers=who.headers, cookies=who.cookies,
+                                       checks=[not_a_server_error])
+            except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - report them all
+                failures.append(f"{operation.label} (coverage, negative): {exc}")
+                break
+    return failures
+
+
 def operations(schema) -> list:
     return [result.ok() for result in schema.get_all_operations()]

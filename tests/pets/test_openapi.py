@@ -55,14 +55,24 @@ async def world(committed) -> World:
     return World([mine.id, theirs.id], [b.id for b in bookings], cookies, headers)
 
 
-def plausible(stay: tuple[int, int] | None) -> dict:
-    """Dates from tomorrow on and a dog, which every listing here takes; nothing if None."""
+# Dates at the calendar's edges, which asyncpg would send as -infinity and infinity.
+CALENDAR_EDGES = [{"startDate": "0001-01-01", "endDate": "0001-01-04"},
+                  {"startDate": "9999-12-28", "endDate": "9999-12-31"}]
+WINDOW_EDGES = [{"from": "0001-01-01", "to": "0001-01-04"},
+                {"from": "9999-12-28", "to": "9999-12-31"}]
+
+
+def plausible(stay: tuple[int, int] | dict | None) -> dict:
+    """Dates from tomorrow on (or at the calendar's edges) and a dog, which every listing
+    here takes; nothing if None."""
     if stay is None:
         return {}
+    dog = {"pets": [{"name": "Rex", "species": "dog"}]}
+    if isinstance(stay, dict):
+        return stay | dog
     start = date.today() + timedelta(days=1 + stay[0])
     end = start + timedelta(days=stay[1])
-    return {"startDate": start.isoformat(), "endDate": end.isoformat(),
-            "pets": [{"name": "Rex", "species": "dog"}]}
+    return {"startDate": start.isoformat(), "endDate": end.isoformat()} | dog
 
 
 @pytest.fixture
@@ -75,14 +85,27 @@ def sidecar_schema(world, committed_settings):
 
     @schema.hook
     def flatmap_body(context, body):
-        """A booking request for a known listing, often for dates it could take."""
-        if not (isinstance(body, dict) and isinstance(body.get("listingId"), str)):
+        """A booking request for a known listing, often for dates it could take; a
+        blackout's dates now and then at the calendar's edges."""
+        if not isinstance(body, dict):
             return st.just(body)
-        return st.fixed_dictionaries({
-            "listingId": known_or_generated(body["listingId"], world.listing_ids),
-            "stay": st.one_of(st.none(), st.tuples(st.integers(0, 60), st.integers(1, 10))),
-        }).map(lambda drawn: {**body, "listingId": drawn["listingId"],
-                              **plausible(drawn["stay"])})
+        if isinstance(body.get("listingId"), str):
+            return st.fixed_dictionaries({
+                "listingId": known_or_generated(body["listingId"], world.listing_ids),
+                "stay": st.one_of(st.none(), st.tuples(st.integers(0, 60), st.integers(1, 10)),
+                                  st.sampled_from(CALENDAR_EDGES)),
+            }).map(lambda drawn: {**body, "listingId": drawn["listingId"],
+                                  **plausible(drawn["stay"])})
+        if isinstance(body.get("startDate"), str):
+            return known_or_generated(body, [body | edge for edge in CALENDAR_EDGES])
+        return st.just(body)
+
+    @schema.hook
+    def flatmap_query(context, query):
+        """Search and availability windows now and then at the calendar's edges."""
+        if not (isinstance(query, dict) and isinstance(query.get("from"), str)):
+            return st.just(query)
+        return known_or_generated(query, [query | edge for edge in WINDOW_EDGES])
 
     yield schema
     shutdown_lifespans()
@@ -105,4 +128,11 @@ def test_the_booking_endpoints_keep_their_promises(sidecar_schema, world):
 
 def test_the_listing_and_review_endpoints_keep_their_promises(sidecar_schema, world):
     failures = broken_promises(sidecar_schema, world, bookings=False, checks=CHECKS)
+    assert not failures, "\n\n".join(failures)
+
+
+def test_no_invalid_request_answers_5xx(sidecar_schema, world):
+    signed_in = SignedIn(world.cookies, world.headers)
+    failures = openapi.server_errors_on_invalid_requests(
+        openapi.operations(sidecar_schema), lambda _: signed_in)
     assert not failures, "\n\n".join(failures)
