@@ -193,7 +193,7 @@ def sign_in_through_the_dev_outbox(run: DevRun, address: str) -> tuple[str, str]
         assert sent.status_code == 200, sent.text
         outbox = http.get("/api/dev/outbox").json()
         link = next(mail["link"] for mail in outbox if mail["to"] == address)
-        opened = http.get(link)
+        opened = http.get(link, headers={"Accept": "application/json"})  # as an API client
         assert opened.status_code == 302, opened.text
         cookie = opened.cookies["authjs.session-token"]
     return link, cookie
