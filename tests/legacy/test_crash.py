@@ -128,3 +128,6 @@ async def test_kill_9_at_random_points_then_rerun_converges(
     lines = (tmp_path / "rejects.jsonl").read_text().splitlines()
     assert len(lines) == uninterrupted["legacy_rejects"][0]
     assert set(json.loads(lines[0])) == {"collection", "legacyId", "reason", "document"}
+    # Seeded: unverified users earlier by _id than a verified one with their address.
+    assert any("another legacy user verified this address" in json.loads(line)["reason"]
+               for line in lines)

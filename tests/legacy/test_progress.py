@@ -128,3 +128,9 @@ class TestReadBatch:
         assert legacy_key(oid) == legacy_key(str(oid).upper()) == legacy_key(f" {oid} ")
         assert legacy_key("legacy-bo") == "legacy-bo"
         assert legacy_key(42) == "int:42" != legacy_key("42")
+
+    def test_only_24_hex_digits_in_full_are_an_objectid_as_text(self):
+        oid = str(ObjectId()).upper()
+        assert legacy_key(f"{oid}\n") == oid.lower()  # trimmed first, like every string id
+        for longer in (f"{oid}0", f"{oid}\nx", f"0{oid}"):
+            assert legacy_key(longer) == longer  # another id, its case kept

@@ -171,6 +171,19 @@ async def _verification_tokens(store: Store, batch: Batch, docs: list[dict]) -> 
 
 
 Handle = Callable[..., Awaitable[None]]
+Fixed = Callable[[Move, AsyncCollection], Awaitable[dict[str, Any]]]
+
+
+async def _nothing_fixed(move: Move, source: AsyncCollection) -> dict[str, Any]:
+    return {}
+
+
+async def _secret(move: Move, source: AsyncCollection) -> dict[str, Any]:
+    return {"secret": move.secret}
+
+
+async def _contested(move: Move, source: AsyncCollection) -> dict[str, Any]:
+    return {"contested": await users.contested_addresses(source)}
 
 
 @dataclass(frozen=True)
@@ -179,12 +192,13 @@ class Step:
     collection: str
     kind: str | None
     handle: Handle
+    fixed: Fixed = _nothing_fixed  # the handler's keyword arguments for the whole run
 
 
 STEPS = (
-    Step("auth.users", USERS, "user", users.decide),
+    Step("auth.users", USERS, "user", users.decide, _contested),
     Step("auth.accounts", ACCOUNTS, "account", _accounts),
-    Step("auth.sessions", SESSIONS, "session", _sessions),
+    Step("auth.sessions", SESSIONS, "session", _sessions, _secret),
     Step("auth.verification_tokens", VERIFICATION_TOKENS, None, _verification_tokens),
 )
 STEP_NAMES = tuple(step.name for step in STEPS)
@@ -194,13 +208,20 @@ def source(move: Move, step: Step) -> AsyncCollection:
     return collection(move.mongo, move.prefix, step.collection)
 
 
-async def next_batch(store: Store, move: Move, step: Step, cp: Checkpoint) -> int:
+async def handler(move: Move, step: Step) -> Handle:
+    """`step.handle` with what it fixes for the whole run, read before the step's first
+    batch (of this run: a resumed run reads it again, from the same source)."""
+    return partial(step.handle, **await step.fixed(move, source(move, step)))
+
+
+async def next_batch(
+    store: Store, move: Move, step: Step, cp: Checkpoint, handle: Handle
+) -> int:
     """Decide and write the next batch of `step` after `cp.cursor`; how many were read."""
     rows = await read_batch(source(move, step), cp.cursor, move.batch_size)
     if not rows:
         return 0
     batch = Batch(move, cp, Known(), step.collection, step.kind)
-    handle = partial(step.handle, secret=move.secret) if step.kind == "session" else step.handle
     await handle(store, batch, [doc for doc, _ in rows])
     await store.write(batch.writes, batch.known)
     cp.cursor = rows[-1][1]
@@ -234,8 +255,10 @@ async def run_auth(move: Move) -> list[Checkpoint]:
     done = []
     for step in STEPS:
         total = await source(move, step).estimated_document_count()
+        handle = await handler(move, step)
         done.append(await progress.run_step(
             move.db, step.name,
-            lambda session, cp, step=step: next_batch(PgStore(session), move, step, cp),
+            lambda session, cp, step=step, handle=handle: next_batch(
+                PgStore(session), move, step, cp, handle),
             total=total, ticker=move.ticker))
     return done

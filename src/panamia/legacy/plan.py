@@ -25,7 +25,8 @@ async def plan_auth(move: Move) -> list[Checkpoint]:
                 cp = await progress.load(session, step.name)
                 total = await auth.source(move, step).estimated_document_count()
                 move.ticker.start(step.name, total, cp.read)
-                while n := await auth.next_batch(store, move, step, cp):
+                handle = await auth.handler(move, step)
+                while n := await auth.next_batch(store, move, step, cp, handle):
                     cp.count("read", n)
                     move.ticker.advance(step.name, n)
                 planned.append(cp)

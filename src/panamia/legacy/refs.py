@@ -25,7 +25,6 @@ Run it with nothing else writing those collections (old app stopped, new one not
 """
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,14 +44,13 @@ from panamia.identity.emails import normalize_email
 from panamia.identity.models import User
 from panamia.legacy import progress
 from panamia.legacy.models import LegacyIdMap, LegacyProgress, LegacyReject
-from panamia.legacy.sources import legacy_key
+from panamia.legacy.sources import HEX24, legacy_key
 from panamia.references import REFERENCES
 
 BATCH_SIZE = progress.DEFAULT_BATCH_SIZE
 KEPT = "_legacyRefs"
 STEP_PREFIX = "refs:"
 DUPLICATE_KEY = 11000
-HEX24 = re.compile(r"[0-9a-fA-F]{24}")
 COUNTERS = ("read", "updated", "rewritten", "alreadyNew", "unresolved", "conflicts")
 
 

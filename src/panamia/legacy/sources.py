@@ -35,7 +35,7 @@ _FILTERS = {
     "string": {"_id": {"$type": "string"}},
     "other": {"_id": {"$not": {"$type": ["objectId", "string"]}}},
 }
-_HEX24 = re.compile(r"^[0-9a-fA-F]{24}$")
+HEX24 = re.compile(r"[0-9a-fA-F]{24}")  # an ObjectId written as text, with fullmatch
 SECRET_FIELDS = frozenset({
     "sessionToken", "token", "access_token", "refresh_token", "id_token",
     "oauth_token", "oauth_token_secret",
@@ -56,7 +56,7 @@ def legacy_key(value: Any) -> str:
         return str(value)
     if isinstance(value, str):
         value = _no_nul(value.strip())
-        return value.lower() if _HEX24.match(value) else value
+        return value.lower() if HEX24.fullmatch(value) else value
     return f"{type(value).__name__}:{_no_nul(json_util.dumps(value, sort_keys=True))}"
 
 

@@ -2,13 +2,19 @@
 
 Two records become one user only when both addresses are verified and equal after trimming
 and lower-casing; a merge hands the legacy record's sessions and accounts to the survivor,
-so anything less would let whoever made the record sign in as the other person.
+so anything less would let whoever made the record sign in as the other person. For the
+same reason an unverified record never keeps an address that another legacy record
+verified, whichever comes first by `_id` (`contested_addresses`).
 """
 
 import json
+import sys
+import unicodedata
 from datetime import UTC, datetime
+from functools import cache
 
 from bson import ObjectId
+from pymongo.asynchronous.collection import AsyncCollection
 
 from panamia.errors import Invalid
 from panamia.identity.emails import normalize_email
@@ -25,8 +31,9 @@ MAX_ROLE_VALUES = 20
 
 def _email(doc: dict) -> tuple[str | None, tuple[str, str] | None]:
     """The address as sign-in normalizes it, or why the user cannot have it. An address
-    that reaches its normal form only by Unicode folding (`ｖictim@…` for `victim@…`) is
-    refused: the person would be known by an address they never used."""
+    that reaches its normal form only by Unicode folding (`ｖictim@…` for `victim@…`, or a
+    Kelvin sign that lower-cases to `k`) is refused: the person would be known by an
+    address they never used."""
     raw = doc.get("email")
     if not isinstance(raw, str) or not raw.strip():
         return None, ("no email", "email is missing, empty or not text")
@@ -34,12 +41,45 @@ def _email(doc: dict) -> tuple[str | None, tuple[str, str] | None]:
         email = normalize_email(raw)
     except Invalid as exc:
         return None, ("invalid email", exc.detail)
-    plain = raw.strip().lower()
-    if plain != email:
+    written = raw.strip()
+    if written.lower() != email or not unicodedata.is_normalized("NFKC", written):
         return None, ("confusable email",
-                      f"{json.dumps(plain)} equals {email} only after Unicode folding; "
+                      f"{json.dumps(written)} equals {email} only after Unicode folding; "
                       "correct the address in MongoDB if it really is that one")
     return email, None
+
+
+@cache
+def _whitespace() -> str:
+    """What `str.strip()` removes; MongoDB's `$trim` default is another set (no U+3000)."""
+    return "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+
+
+async def contested_addresses(users: AsyncCollection) -> set[str]:
+    """The addresses, as `_email` gives them, that some legacy user verified and another
+    did not. Read whole before the step's first batch, so `_id` order cannot decide who
+    keeps an address, and a resumed run knows what an uninterrupted one knew.
+
+    MongoDB groups the addresses and sends back only groups of two or more. Its `$toLower`
+    folds ASCII only, so every address with another character lands in one group decided
+    here; none of those can equal an ASCII address, because `_email` refuses those whose
+    lower case would be ASCII (the Kelvin sign)."""
+    trimmed = {"$trim": {"input": "$email", "chars": _whitespace()}}
+    ascii_only = {"$eq": [{"$strLenBytes": trimmed}, {"$strLenCP": trimmed}]}
+    pipeline = [
+        {"$match": {"email": {"$type": "string"}}},
+        {"$group": {"_id": {"$cond": [ascii_only, {"$toLower": trimmed}, None]},
+                    "records": {"$sum": 1},
+                    "users": {"$push": {"email": "$email", "emailVerified": "$emailVerified"}}}},
+        {"$match": {"records": {"$gt": 1}}},
+    ]
+    verified: dict[str, set[bool]] = {}
+    async for group in await users.aggregate(pipeline, allowDiskUse=True):
+        for doc in group["users"]:
+            email, problem = _email(doc)
+            if not problem:
+                verified.setdefault(email, set()).add(moment(doc.get("emailVerified")) is not None)
+    return {email for email, seen in verified.items() if len(seen) == 2}
 
 
 def _role_seen(batch: Batch, doc: dict, became: str) -> None:
@@ -106,8 +146,9 @@ def _unverified(values: dict, existing: UserRow) -> str | None:
     return f"{holder} has this address; merging needs both verified, {who}"
 
 
-def _user(batch: Batch, doc: dict, key: str, email: str, now: datetime) -> str:
-    """Import, merge or reject one user; what its role became (for the roles report)."""
+def _user(batch: Batch, doc: dict, key: str, email: str, now: datetime, contested: bool) -> str:
+    """Import, merge or reject one user; what its role became (for the roles report).
+    `contested`: another legacy user verified this address and one did not."""
     known = batch.known
     values = {
         "name": optional(batch, doc, "name", text(doc.get("name"))),
@@ -125,6 +166,10 @@ def _user(batch: Batch, doc: dict, key: str, email: str, now: datetime) -> str:
                    else "merged into an earlier legacy user with the same email")
         batch.merged(key, existing.id)
         return "merged, not carried"
+    if contested and values["email_verified"] is None:
+        batch.reject(doc, key, "unverified email in use",
+                     "another legacy user verified this address; this record's is not")
+        return "rejected"
     role = _role(batch, doc)
     created = moment(doc.get("createdAt")) or (
         doc["_id"].generation_time if isinstance(doc["_id"], ObjectId) else now)
@@ -136,8 +181,9 @@ def _user(batch: Batch, doc: dict, key: str, email: str, now: datetime) -> str:
     return role
 
 
-async def decide(store: Store, batch: Batch, docs: list[dict]) -> None:
-    """The users step's handler for one batch of legacy users."""
+async def decide(store: Store, batch: Batch, docs: list[dict], *, contested: set[str]) -> None:
+    """The users step's handler for one batch of legacy users; `contested` is
+    `contested_addresses` of the whole collection."""
     emails = [_email(doc) for doc in docs]
     names = {n.lower() for d in docs if (n := text(d.get("screenname")))}
     keys = [legacy_key(d["_id"]) for d in docs]
@@ -153,5 +199,5 @@ async def decide(store: Store, batch: Batch, docs: list[dict]) -> None:
             batch.reject(doc, key, *problem)
             became = "rejected"
         else:
-            became = _user(batch, doc, key, email, now)
+            became = _user(batch, doc, key, email, now, email in contested)
         _role_seen(batch, doc, became)
