@@ -37,13 +37,15 @@ class Month:
         return f"{self.first:%Y-%m}"
 
 
-def month_start(text: str | None, default: date) -> date:
-    """The first day of `YYYY-MM`, or of `default`'s month when `text` is not one."""
+def month_start(text: str | None, default: date, today: date) -> date:
+    """The first day of `YYYY-MM`, else of `default`'s month, else of this month: a month far
+    from today (a date typed at the calendar's edge) is not shown."""
     try:
         year, month = (int(part) for part in (text or "").split("-"))
-        return date(year, month, 1) if 1900 < year < 2200 else default.replace(day=1)
+        first = date(year, month, 1)
     except ValueError:
-        return default.replace(day=1)
+        first = default.replace(day=1)
+    return first if 1900 < first.year < 2200 else today.replace(day=1)
 
 
 def following(first: date) -> date:

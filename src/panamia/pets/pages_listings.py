@@ -88,7 +88,7 @@ async def listing_page(
     values = values or {"startDate": request.query_params.get("from", ""),
                         "endDate": request.query_params.get("to", "")}
     month = month or request.query_params.get("month")
-    first = month_start(month, parse_date(values.get("startDate")) or today)
+    first = month_start(month, parse_date(values.get("startDate")) or today, today)
     cal = await month_calendar(res, listing.id, first, today)
     reviews = await reviews_service.list_reviews(res, listing.id, page=1, page_size=REVIEWS_SHOWN)
     user = await resolve_principal(request, res)
