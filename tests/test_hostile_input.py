@@ -154,6 +154,15 @@ class TestProfileFields:
         assert "finite" in fields[0]["message"]
         assert (await client.get("/api/profile")).json()["profile"]["extra"] == {}
 
+    @pytest.mark.parametrize(("field", "patch"), [
+        ("location.zip", {"location": {"zip": "\u0661\u0662\u0663\u0664\u0665"}}),
+        ("hours.monday.open", {"hours": {"monday": {"open": "0\u0669:00", "close": "17:00"}}}),
+    ])
+    async def test_digits_of_other_scripts_are_not_numbers_here(self, client, member, field,
+                                                               patch):
+        response = await client.patch("/api/profile", headers=member, json=patch)
+        assert envelope(response, 422)["fields"][0]["field"] == field
+
 
 @pytest.fixture
 async def small_limit_client(settings, resources):

@@ -54,8 +54,8 @@ def install_redaction() -> None:
 def uvicorn_log_config() -> dict[str, Any]:
     """Uvicorn's own logging, with redaction on its handlers and our `panamia` loggers at INFO.
 
-    The `panamia` handler is not redacted: without SMTP_URL outside production the dev
-    outbox logs its sign-in link on purpose, so `panamia dev` shows where to click.
+    The `panamia` handler is not redacted: under `panamia dev` the dev outbox logs its
+    sign-in link on purpose, so `panamia dev` shows where to click.
     """
     from uvicorn.config import LOGGING_CONFIG
 

@@ -276,6 +276,12 @@ class TestProviders:
 
 
 class TestProfile:
+    @pytest.mark.parametrize("name", ["Ana\u202eredivorP", "Ana\nProvider", "   "])
+    async def test_a_name_that_is_not_one_visible_line_is_left_out(self, client, provider, name):
+        sub = await provider_user(provider, name=name)
+        assert (await sign_in(client, provider, sub)).status_code == 302
+        assert (await client.get("/api/auth/session")).json()["user"]["name"] is None
+
     async def test_no_email_is_refused(self, client, provider, connection):
         sub = await provider_user(provider, email=None)
         response = await sign_in(client, provider, sub)

@@ -24,6 +24,7 @@ from panamia.identity.dependencies import OptionalUser, session_cookie
 from panamia.identity.emails import normalize_email
 from panamia.identity.models import Account, User, new_id
 from panamia.resources import Resources, get_resources
+from panamia.schemas import single_line_problem
 from panamia.settings import OAuthClient, Settings
 
 STATE_MAX_AGE = 15 * 60
@@ -61,6 +62,14 @@ def _register(registry: OAuth, client: OAuthClient) -> None:
         )
 
 
+def _display_name(value) -> str | None:
+    """A provider's name for the person, kept only when it is one line of visible text: it is
+    shown in bylines, where a bidi override or a line break would mislead readers."""
+    if not isinstance(value, str) or not value.strip() or single_line_problem(value):
+        return None
+    return value.strip()[:200]
+
+
 async def _github_profile(client, token: dict) -> ProviderProfile:
     user = (await client.get("user", token=token)).json()
     emails = (await client.get("user/emails", token=token)).json()
@@ -69,7 +78,7 @@ async def _github_profile(client, token: dict) -> ProviderProfile:
     return ProviderProfile(
         provider_account_id=str(user["id"]), email=email or "",
         email_verified=bool(primary and primary.get("verified")),
-        name=user.get("name") or user.get("login"), image=user.get("avatar_url"),
+        name=_display_name(user.get("name") or user.get("login")), image=user.get("avatar_url"),
     )
 
 
@@ -79,7 +88,7 @@ def _oidc_profile(token: dict) -> ProviderProfile:
         provider_account_id=str(claims["sub"]), email=claims.get("email") or "",
         # Some providers (Cognito) send the claim as the string "true" or "false".
         email_verified=claims.get("email_verified") in (True, "true"),
-        name=claims.get("name"), image=claims.get("picture"),
+        name=_display_name(claims.get("name")), image=claims.get("picture"),
     )
 
 

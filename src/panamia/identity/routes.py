@@ -55,7 +55,7 @@ async def form_or_json(request: Request) -> dict:
 @router.get("/auth/csrf", response_model=CsrfToken, summary="A CSRF token for the next POST")
 async def csrf(request: Request, resources: ResourcesDep) -> JSONResponse:
     """Sets the signed double-submit cookie if it is missing; send the token back with every
-    POST, PUT, PATCH or DELETE (header `X-CSRF-Token` or form field `csrfToken`)."""
+    POST, PUT, PATCH or DELETE (header `X-CSRF-Token`, or `csrfToken` in a form or JSON body)."""
     settings = resources.settings
     token = csrf_token_from_cookie(
         request.cookies.get(cookies.csrf_cookie_name(settings)), settings.secret

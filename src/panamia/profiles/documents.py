@@ -24,7 +24,7 @@ EXTRA_MAX_DEPTH = 3
 EXTRA_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
 INT64 = 2**63
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 MAX_SEARCH_WORDS = 300
 
 INDEXES = {
@@ -148,7 +148,7 @@ class Hours(Strict):
 class Location(Strict):
     city: Annotated[Text, Field(max_length=100)] | None = None
     state: Annotated[Text, Field(max_length=100)] | None = None
-    zip: Annotated[str, Field(pattern=r"^\d{5}(-\d{4})?$")] | None = None
+    zip: Annotated[str, Field(pattern=r"^[0-9]{5}(-[0-9]{4})?$")] | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lng: Annotated[float, Field(ge=-180, le=180)] | None = None
 
