@@ -8,8 +8,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure
-from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from panamia.db.postgres import unreachable
 
 
 class DomainError(Exception):
@@ -70,6 +72,15 @@ class Unavailable(DomainError):
     error = "unavailable"
 
 
+def postgres_unavailable() -> Unavailable:
+    """What a request gets while PostgreSQL cannot be reached (`db.postgres.unreachable`)."""
+    return Unavailable(
+        "The database cannot be reached right now. Try again in a minute: a change that was "
+        "being saved when it happened was saved whole or not at all.",
+        error="PostgreSQL is unavailable",
+    )
+
+
 class TooManyRequests(DomainError):
     """429 with `Retry-After`: the seconds until the limit's window ends."""
 
@@ -121,12 +132,11 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=503,
         )
 
-    @app.exception_handler(InterfaceError)
-    async def postgres_down(_: Request, exc: InterfaceError) -> JSONResponse:
-        return JSONResponse(
-            {"error": "PostgreSQL is unavailable", "detail": "Try again shortly."},
-            status_code=503,
-        )
+    @app.exception_handler(DBAPIError)
+    async def postgres_down(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not unreachable(exc):
+            raise exc  # a statement that fails is a bug: the 500 it always was
+        return await domain_error(request, postgres_unavailable())
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

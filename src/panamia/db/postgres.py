@@ -65,7 +65,50 @@ def create_engine(url: str, application_name: str, **kwargs) -> AsyncEngine:
         **kwargs,
     )
     _ping_idle_connections(engine)
+    _flag_unreachable_server(engine)
     return engine
+
+
+# SQLSTATEs of a server that cannot serve the connection: class 08 (connection exception),
+# and shutting down, restarted after a crash, starting up (57P01, 57P02, 57P03).
+_SERVER_GONE = ("08", "57P01", "57P02", "57P03")
+CANNOT_CONNECT = "08001"
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether `error` says PostgreSQL could not be reached, rather than that a statement
+    failed: the answer is then 503, and trying again later is the remedy."""
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def _flag_unreachable_server(engine: AsyncEngine) -> None:
+    """Make every failure to reach the server one kind of error: a `DBAPIError` with
+    `connection_invalidated` set, which `unreachable` recognises.
+
+    SQLAlchemy sets that flag when a connection in use drops. asyncpg raises a refused
+    connection, a missing socket or a connect timeout as a bare `OSError` that SQLAlchemy
+    passes through; it is turned here into the driver's own error, with the SQLSTATE
+    libpq gives it (08001), so that SQLAlchemy wraps it like any database error. A server
+    that answers but is shutting down or starting up says so by SQLSTATE.
+    """
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "do_connect")
+    def _connect(dialect, connection_record, cargs, cparams):
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except OSError as error:
+            failure = dialect.loaded_dbapi.OperationalError(
+                f"cannot connect to PostgreSQL: {type(error).__name__}: {error}", error
+            )
+            failure.sqlstate = failure.pgcode = CANNOT_CONNECT
+            raise failure from error
+
+    @event.listens_for(sync_engine, "handle_error")
+    def _flag(context) -> None:
+        sqlstate = getattr(context.original_exception, "sqlstate", None) or ""
+        if sqlstate.startswith(_SERVER_GONE):
+            context.is_disconnect = True
 
 
 def _ping_idle_connections(engine: AsyncEngine) -> None:
@@ -73,9 +116,11 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
 
     SQLAlchemy's pre-ping costs every checkout a round trip, three with asyncpg (BEGIN, an
     empty query, ROLLBACK), which tripled the cost of a request that needs one query. A
-    connection that just finished a statement is alive; one that sat idle (a quiet service,
-    a server restarted or a proxy that dropped idle connections) is pinged exactly as
-    pre-ping would, and a dead one is replaced, with the rest of the pool, before use.
+    connection that just finished a statement is alive, unless the server has closed it
+    since (a stop or restart, which the driver notices without a round trip); one that sat
+    idle (a quiet service, or a proxy that dropped idle connections without a word) is
+    pinged exactly as pre-ping would, and a dead one is replaced, with the rest of the pool,
+    before use.
     HikariCP skips its liveness check the same way (`aliveBypassWindowMs`).
     """
     sync_engine = engine.sync_engine
@@ -87,6 +132,9 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "checkout")
     def _ping_if_idle(dbapi_connection, record, proxy) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            # The server closed it (stopped, restarted): known without a round trip.
+            raise exc.InvalidatePoolError()
         last_used = record.info.get(_LAST_USED)
         if last_used is None or time.monotonic() - last_used < PING_AFTER_IDLE:
             return  # just opened, or just used

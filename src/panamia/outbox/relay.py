@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.db.mongo import MongoDatabase
+from panamia.db.postgres import unreachable
 from panamia.outbox.handlers import HANDLERS
 from panamia.outbox.models import OutboxEvent
 from panamia.outbox.service import UNDELIVERED, Event
@@ -133,20 +134,22 @@ async def run_forever(
     resources: Resources, *, batch_size: int = BATCH_SIZE, interval: float = INTERVAL,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Relay until `stop` is set (or the task is cancelled); survives PostgreSQL outages."""
+    """Relay until `stop` is set (or the task is cancelled). While PostgreSQL fails, it waits
+    twice as long after each failure (up to a minute), and carries on once it answers."""
     stop = stop or asyncio.Event()
     errors = 0
     while not stop.is_set():
         try:
             result = await relay_once(resources, batch_size=batch_size)
-            errors = 0
+            errors, pause = 0, interval
+            if result.claimed == batch_size and not result.failed:
+                continue
         except Exception as exc:  # noqa: BLE001 - keep relaying once the database is back
             errors += 1
-            logger.warning("outbox relay could not run a batch (%s); retrying", _describe(exc))
-            result = None
-        if result and result.claimed == batch_size and not result.failed:
-            continue
-        pause = interval if not errors else min(interval * 2 ** errors, MAX_ERROR_PAUSE)
+            pause = min(interval * 2 ** errors, MAX_ERROR_PAUSE)
+            cause = "PostgreSQL is unavailable" if unreachable(exc) else _describe(exc)
+            logger.warning("outbox relay could not run a batch (%s); next try in %gs",
+                           cause, pause)
         try:
             await asyncio.wait_for(stop.wait(), pause)
         except TimeoutError:

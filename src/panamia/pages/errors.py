@@ -7,10 +7,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from pymongo.errors import ConnectionFailure
-from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from panamia.errors import DomainError, Unauthorized
+from panamia.db.postgres import unreachable
+from panamia.errors import DomainError, Unauthorized, postgres_unavailable
 from panamia.pages.rendering import here, render
 
 TITLES = {
@@ -48,6 +49,12 @@ def sign_in_first(request: Request) -> RedirectResponse:
 
 
 async def page_for(request: Request, exc: Exception) -> HTMLResponse | RedirectResponse:
+    if isinstance(exc, DBAPIError):
+        if not unreachable(exc):
+            raise exc
+        # When it was looking up who is asking that failed, the page shows no one signed in.
+        request.scope.setdefault("state", {}).setdefault("principal", None)
+        exc = postgres_unavailable()
     if isinstance(exc, Unauthorized):
         return sign_in_first(request)
     if isinstance(exc, DomainError):
@@ -57,6 +64,10 @@ async def page_for(request: Request, exc: Exception) -> HTMLResponse | RedirectR
         return await error_page(request, 400, "The address holds a value this page cannot use. "
                                 "Check the link, or start again from the menu.")
     return await error_page(request, 503, UNAVAILABLE)
+
+
+# What `page_for` turns into a page; anything else is a server error.
+PAGE_ERRORS = (DomainError, RequestValidationError, ConnectionFailure, DBAPIError)
 
 
 class PageRoute(APIRoute):
@@ -69,7 +80,7 @@ class PageRoute(APIRoute):
         async def handle(request: Request):
             try:
                 return await handler(request)
-            except (DomainError, RequestValidationError, ConnectionFailure, InterfaceError) as exc:
+            except PAGE_ERRORS as exc:
                 return await page_for(request, exc)
 
         return handle

@@ -6,15 +6,12 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pymongo.errors import ConnectionFailure
-from sqlalchemy.exc import InterfaceError
 from starlette.routing import Match
 
 from panamia import pages
-from panamia.errors import DomainError, Unauthorized
-from panamia.pages.errors import PageRoute, page_for
+from panamia.errors import Unauthorized
+from panamia.pages.errors import PAGE_ERRORS, PageRoute, page_for
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -48,7 +45,7 @@ class PetsPageRoute(PageRoute):
                 return await handler(request)
             except Unauthorized:
                 return await sign_in_needed(request)
-            except (DomainError, RequestValidationError, ConnectionFailure, InterfaceError) as exc:
+            except PAGE_ERRORS as exc:
                 return await page_for(request, exc)
 
         return handle
