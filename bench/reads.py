@@ -115,7 +115,7 @@ async def seed(settings) -> tuple[str, str]:
             "status": "published", "publishedAt": start + timedelta(minutes=i),
             "createdAt": start, "updatedAt": start,
         } for i in range(ARTICLES)])
-        await ensure_profile(resources.mongo, member, "Member")
+        await ensure_profile(resources, member, "Member")
         return session.token, session_token_hash(session.token, SECRET)
     finally:
         await resources.close()
@@ -140,7 +140,7 @@ async def direct_profile(resources, token_hash: str, seconds: float, concurrency
         while (started := clock()) < deadline:
             async with resources.reads() as db:
                 row = (await db.execute(lookup)).one()
-            await ensure_profile(resources.mongo, row[2], row[4])
+            await ensure_profile(resources, row[2], row[4])
             phase.latencies.append(clock() - started)
             phase.requests += 1
 

@@ -250,7 +250,7 @@ async def fill_profiles(resources: Resources) -> None:
     """Only a profile nobody has saved yet (version 0) gets the demo content."""
     for person in PEOPLE:
         profile = await profiles_service.ensure_profile(
-            resources.mongo, user_id(person.key), person.name
+            resources, user_id(person.key), person.name
         )
         if profile.get("version", 0) == 0:
             await profiles_service.update_profile(

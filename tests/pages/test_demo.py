@@ -43,7 +43,7 @@ EXPECTED = {"people": 8, "listed": 7, "articles": 6, "published": 4, "notificati
 
 
 async def ana_bio(resources) -> str:
-    return (await profiles_service.ensure_profile(resources.mongo, demo.user_id("ana")))["bio"]
+    return (await profiles_service.ensure_profile(resources, demo.user_id("ana")))["bio"]
 
 
 class TestSeed:

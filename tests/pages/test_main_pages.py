@@ -191,7 +191,7 @@ class TestAccount:
         assert 'id="hours.tuesday-error">Close (09:00) must be after open (18:00).' in page.text
         assert 'id="socialLinks.customLinks.1.url-error">' in page.text
         assert 'id="socialLinks.customLinks.0.label-error">' not in page.text
-        stored = await profiles_service.ensure_profile(resources.mongo, user_id)
+        stored = await profiles_service.ensure_profile(resources, user_id)
         assert stored["name"] != "Café Luna"
 
     async def test_deleting_the_account_after_confirming(self, client, resources, connection):

@@ -21,7 +21,7 @@ async def create_member(
     user_id = await create_user(
         resources, email=email or unique_email(), screenname=screenname, name=name
     )
-    raw = await service.ensure_profile(resources.mongo, user_id, name)
+    raw = await service.ensure_profile(resources, user_id, name)
     if profile:
         editable = set(ProfileFields.model_fields)
         current = ProfileDocument.model_validate(raw).model_dump(include=editable)

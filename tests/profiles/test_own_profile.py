@@ -1,10 +1,8 @@
-import asyncio
 from dataclasses import replace
 
 from pymongo import AsyncMongoClient
 
 from panamia.apps.main import create_app
-from panamia.profiles import service
 from tests.conftest import asgi_client, free_port
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
 
@@ -15,16 +13,6 @@ async def signed_in(client, resources, **user) -> tuple[str, dict]:
     user_id = await create_user(resources, **user)
     await sign_in_as(client, resources, user_id)
     return user_id, await csrf_headers(client)
-
-
-class TestEnsureProfile:
-    async def test_a_hundred_concurrent_calls_create_one_profile(self, resources):
-        user_id = await create_user(resources)
-        profiles = await asyncio.gather(
-            *(service.ensure_profile(resources.mongo, user_id) for _ in range(100))
-        )
-        assert len({p["_id"] for p in profiles}) == 1
-        assert await resources.mongo.profiles.count_documents({"userId": user_id}) == 1
 
 
 class TestGetProfile:

@@ -3,8 +3,9 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.db.postgres import violation
 from panamia.errors import Conflict, NotFound
@@ -18,6 +19,21 @@ router = APIRouter(prefix="/api", tags=["identity"])
 FOREIGN_KEY_VIOLATION = "23503"
 # The trigger of migration 20261125042617 refuses while pet-sitting bookings are active.
 ACTIVE_BOOKINGS = "users_keep_active_bookings"
+
+
+async def hold_account(session: AsyncSession, user_id: str) -> bool:
+    """Keep the account from being deleted until `session`'s transaction ends; False if it
+    is gone already.
+
+    The `users` row is locked FOR KEY SHARE, which only a deletion (or a change of `id`)
+    waits for. A write to MongoDB for this user, made while the hold lasts, is therefore
+    done before the deletion commits, and so before its `user.deleted` event runs and
+    removes it; after the deletion, this returns False and nothing is written.
+    """
+    held = await session.execute(
+        select(User.id).where(User.id == user_id).with_for_update(read=True, key_share=True)
+    )
+    return held.first() is not None
 
 
 async def delete_account(resources: Resources, user_id: str) -> None:

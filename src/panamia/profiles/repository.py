@@ -9,19 +9,27 @@ from panamia.db.mongo import MongoDatabase
 from panamia.profiles.documents import COLLECTION
 
 
-async def upsert_profile(db: MongoDatabase, user_id: str, defaults: dict[str, Any]) -> dict:
+async def upsert_profile(
+    db: MongoDatabase, user_id: str, defaults: dict[str, Any]
+) -> dict | None:
     """One atomic upsert on the unique `userId` index: the existing profile, or a new one.
 
-    Concurrent upserts of one missing key can still lose the race to the unique index
-    (MongoDB reports it as a duplicate key); the winner's document is then there to read.
+    Concurrent upserts of one missing key can lose the race to the unique index: MongoDB
+    reports a duplicate key, SecantusDB answers no document (about one upsert in fifty when
+    fifty race). Either way the winner's document is then there to read.
     """
     try:
-        return await db[COLLECTION].find_one_and_update(
+        profile = await db[COLLECTION].find_one_and_update(
             {"userId": user_id}, {"$setOnInsert": defaults},
             upsert=True, return_document=ReturnDocument.AFTER,
         )
     except DuplicateKeyError:
-        return await db[COLLECTION].find_one({"userId": user_id})
+        profile = None
+    return profile or await find_profile(db, user_id)
+
+
+async def find_profile(db: MongoDatabase, user_id: str) -> dict | None:
+    return await db[COLLECTION].find_one({"userId": user_id})
 
 
 async def set_if_version(

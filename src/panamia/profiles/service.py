@@ -6,7 +6,8 @@ from typing import Any
 import bson
 
 from panamia.db.mongo import MongoDatabase
-from panamia.errors import Conflict, DomainError, NotFound
+from panamia.errors import Conflict, DomainError, NotFound, Unauthorized
+from panamia.identity import account
 from panamia.identity.dependencies import Principal
 from panamia.profiles import documents, people, repository
 from panamia.profiles.documents import ProfileDocument, ProfileFields
@@ -33,12 +34,28 @@ class TooLarge(DomainError):
 
 
 async def ensure_profile(
-    mongo: MongoDatabase, user_id: str, name: str | None = None
+    resources: Resources, user_id: str, name: str | None = None
 ) -> dict[str, Any]:
-    """The user's profile, created with defaults on first access. Safe to race."""
-    profile = await repository.upsert_profile(
-        mongo, user_id, documents.new_profile(name, mongo_now())
-    )
+    """The user's profile, created with defaults on first access. Safe to race, with itself
+    and with the deletion of the account.
+
+    Creating is one atomic upsert on the unique `userId` index, so racing first accesses
+    make one profile. The upsert runs while the account is held against deletion
+    (`account.hold_account`), in that order, so the profile can never outlive the account:
+    a deletion waits for the upsert and then removes the profile through its `user.deleted`
+    event, and once the account is gone nothing is created. Checking first and upserting
+    after would let a request that read its session just before a deletion recreate the
+    profile after the relay removed it, for a user who no longer exists.
+    """
+    profile = await repository.find_profile(resources.mongo, user_id)
+    if profile is not None:
+        return profile
+    async with resources.db.begin() as db:
+        if not await account.hold_account(db, user_id):
+            raise Unauthorized("This account no longer exists.")
+        profile = await repository.upsert_profile(
+            resources.mongo, user_id, documents.new_profile(name, mongo_now())
+        )
     if profile is None:  # lost the race to a writer that removed it again
         raise Conflict("The profile changed while it was being created; try again.")
     return profile
@@ -54,7 +71,7 @@ def user_view(principal: Principal) -> UserView:
 async def own_profile(resources: Resources, principal: Principal) -> OwnProfile:
     """The signed-in person as PostgreSQL knows them (read with the session, no extra query)
     and their profile document (created on this first access)."""
-    profile = await ensure_profile(resources.mongo, principal.id, principal.name)
+    profile = await ensure_profile(resources, principal.id, principal.name)
     return OwnProfile(user=user_view(principal), profile=ProfileView.model_validate(profile))
 
 
@@ -86,7 +103,7 @@ async def update_profile(
     """Merge `patch` into the stored profile and save it unless someone saved in between
     (then merge again, a few times). The merged document must stay within 64 KiB."""
     for _ in range(SAVE_ATTEMPTS):
-        raw = await ensure_profile(resources.mongo, principal.id, principal.name)
+        raw = await ensure_profile(resources, principal.id, principal.name)
         current = ProfileDocument.model_validate(raw)
         merged = merge(current, patch)
         values = {**documents.stored(merged, set(patch.model_fields_set)),
