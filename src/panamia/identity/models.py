@@ -91,6 +91,10 @@ class Session(Timestamped, Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+# The purge finds sessions past their absolute lifetime by when they began.
+Index("ix_sessions_created_at", Session.created_at)
+
+
 class VerificationToken(Base):
     """A pending magic link; `token` is sha256(raw + AUTH_SECRET) as Auth.js stores it."""
 
