@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from panamia.apps import main, pets
-from panamia.db.embedded import EmbeddedPostgres
 from panamia.db import postgres
+from panamia.db.embedded import EmbeddedPostgres
 from panamia.db.postgres import create_engine
 from panamia.notifications.documents import COLLECTION as NOTIFICATIONS
 from panamia.outbox import relay
@@ -34,7 +34,6 @@ from tests.conftest import asgi_client
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
 from tests.pets.bookings.factories import body as booking_body
 
-DOWN = {"error": "PostgreSQL is unavailable"}
 RELAY_INTERVAL = 0.05
 LISTING = {"title": "Two walks a day", "pricePerDay": "40.00", "services": ["boarding"],
            "species": ["dog"], "maxPets": 2, "city": "Miami"}
@@ -87,8 +86,9 @@ async def services(server, settings, mongo_client) -> AsyncIterator[Services]:
     own = settings.model_copy(update={"postgres_url": server.url})
     app, sidecar = Resources.open(own, "app"), Resources.open(own, "pets")
     await ensure_indexes(app.mongo)
+    pets_app = pets.create_app(own, sidecar)
     async with (asgi_client(main.create_app(own, app)) as main_client,
-                asgi_client(pets.create_app(own, sidecar), "http://pets.testserver") as pets_client):
+                asgi_client(pets_app, "http://pets.testserver") as pets_client):
         yield Services(main_client, pets_client, app, sidecar)
     async with app.engine.begin() as conn:
         await conn.execute(text("TRUNCATE outbox, users CASCADE"))
@@ -140,7 +140,7 @@ async def eventually(check, what: str, timeout: float = 10.0) -> None:
 
 def assert_postgres_down(response: httpx.Response, what: str) -> None:
     assert response.status_code == 503, (what, response.status_code, response.text)
-    assert response.json()["error"] == DOWN["error"], (what, response.text)
+    assert response.json()["error"] == "PostgreSQL is unavailable", (what, response.text)
 
 
 @dataclass
@@ -239,17 +239,23 @@ async def test_the_relay_backs_off_and_catches_up_once_postgresql_is_back(
     assert pauses() == [RELAY_INTERVAL * 2 ** n for n in range(1, len(pauses()) + 1)]
 
 
-async def test_a_booking_in_flight_at_the_stop_is_kept_whole_or_not_at_all(
-    server, services, monkeypatch
+async def test_a_service_idle_during_the_outage_answers_its_first_request_after(
+    server, services, scene, monkeypatch
 ):
-    # Every pooled connection counts as just used, so none is pinged: the main app's, idle
-    # during the outage and closed by the server, must still not be handed out afterwards.
+    """Its pooled connections were closed by the stop, with no request to notice."""
+    # Every pooled connection counts as just used, so none is pinged before use.
     monkeypatch.setattr(postgres, "PING_AFTER_IDLE", 3600.0)
-    sitter, owner = await create_user(services.app), await create_user(services.app)
-    csrf = await signed_in(services, sitter)
-    listing = (await services.pets.post("/listings", json=LISTING, headers=csrf)).json()
-    csrf = await signed_in(services, owner)
-    request = {"json": booking_body(listing["id"]), "headers": {**csrf, "Idempotency-Key": "k1"}}
+    assert (await services.main.get("/api/profile")).status_code == 200
+    await stop(server)
+    await start_again(server)
+    assert (await services.main.get("/api/profile")).status_code == 200
+
+
+async def test_a_booking_in_flight_at_the_stop_is_kept_whole_or_not_at_all(
+    server, services, scene
+):
+    request = {"json": booking_body(scene.listing),
+               "headers": {**scene.csrf, "Idempotency-Key": "k1"}}
 
     async with outbox_held(server.url) as held:
         # The request inserts its booking, then waits to write its notification.
@@ -272,7 +278,6 @@ async def test_a_booking_in_flight_at_the_stop_is_kept_whole_or_not_at_all(
         async with services.app.reads() as db:
             return (await db.scalar(select(func.count()).select_from(Booking)),
                     await db.scalar(select(func.count()).select_from(OutboxEvent)))
-    assert (await services.main.get("/api/profile")).status_code == 200
     # The stop may end the transaction or, as it frees the lock, let it commit: whole either way.
     if answer.status_code == 201:
         assert await kept() == (1, 1)
@@ -292,6 +297,6 @@ async def outbox_held(url: str) -> AsyncIterator:
         async with engine.connect() as held:
             await held.execute(text("LOCK TABLE outbox IN EXCLUSIVE MODE"))
             yield held
-            await held.invalidate()  # the server stops meanwhile, or the test failed
+            await held.invalidate()  # the server stopped: nothing left to roll back
     finally:
         await engine.dispose()
