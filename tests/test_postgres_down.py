@@ -6,6 +6,7 @@ import asyncio
 import inspect
 import logging
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -300,3 +301,18 @@ async def outbox_held(url: str) -> AsyncIterator:
             await held.invalidate()  # the server stopped: nothing left to roll back
     finally:
         await engine.dispose()
+
+
+async def test_a_server_that_never_answers_is_503_within_the_connect_timeout(settings):
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections, never answers
+    port = silent.getsockname()[1]
+    own = settings.model_copy(update={
+        "postgres_url": f"postgresql://postgres@127.0.0.1:{port}/panamia?connect_timeout=0.5"})
+    resources = Resources.open(own, "app")
+    try:
+        async with asgi_client(main.create_app(own, resources)) as http:
+            response = await asyncio.wait_for(http.get("/api/profiles/anyone"), 5)
+        assert_postgres_down(response, "GET /api/profiles/anyone")
+    finally:
+        await resources.close()
+        silent.close()

@@ -28,7 +28,8 @@ class Base(DeclarativeBase):
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 
-# libpq options asyncpg does not understand, translated or dropped.
+# libpq options asyncpg does not understand, translated or dropped (connect_timeout is
+# passed on by `create_engine`).
 _SSLMODE_TO_ASYNCPG = {"disable": "disable", "allow": "allow", "prefer": "prefer",
                        "require": "require", "verify-ca": "verify-ca",
                        "verify-full": "verify-full"}
@@ -50,6 +51,16 @@ def async_url(url: str) -> str:
     return urlunsplit(("postgresql+asyncpg", parts.netloc, parts.path, urlencode(query), ""))
 
 
+# How long connecting may take unless POSTGRES_URL says otherwise (libpq's connect_timeout).
+# asyncpg would wait a minute for a server that does not answer, and every request with it.
+CONNECT_TIMEOUT = 10.0  # seconds
+
+
+def connect_timeout(url: str) -> float:
+    given = dict(parse_qsl(urlsplit(url).query)).get("connect_timeout")
+    return float(given) if given else CONNECT_TIMEOUT
+
+
 # A pooled connection idle for longer than this is pinged before it is handed out.
 PING_AFTER_IDLE = 1.0  # seconds
 _LAST_USED = "panamia_last_used"
@@ -60,7 +71,8 @@ def create_engine(url: str, application_name: str, **kwargs) -> AsyncEngine:
     engine = create_async_engine(
         async_url(url),
         connect_args={
-            "server_settings": {"application_name": application_name, "timezone": "UTC"}
+            "server_settings": {"application_name": application_name, "timezone": "UTC"},
+            "timeout": connect_timeout(url),
         },
         **kwargs,
     )
