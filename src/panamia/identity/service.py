@@ -9,8 +9,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panamia.db.postgres import violation
 from panamia import ratelimit
+from panamia.db.postgres import violation
 from panamia.errors import Conflict, DomainError, Invalid
 from panamia.identity.dependencies import SESSION_MAX_AGE, absolute_end
 from panamia.identity.emails import normalize_email
@@ -22,10 +22,10 @@ from panamia.mail import OutgoingMail
 from panamia.resources import Resources
 
 MAGIC_LINK_MAX_AGE = timedelta(hours=24)
+TOO_SIMILAR = "That name is too similar to an existing one."
 USER_AGENT_MAX_LENGTH = 256
 SIGN_IN_LIMIT_WINDOW = timedelta(hours=1)
 TOO_MANY_LINKS = "Too many sign-in links were asked for. Links already sent still work."
-TOO_SIMILAR = "That name is too similar to an existing one."
 
 
 class VerificationFailed(DomainError):
