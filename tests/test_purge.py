@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 from panamia import purge, ratelimit
 from panamia.apps.main import create_app
 from panamia.cli import app as panamia_cli
+from panamia.db.postgres import new_id
 from panamia.errors import TooManyRequests
-from panamia.identity.models import Session, VerificationToken, new_id
+from panamia.identity.models import Session, VerificationToken
 from panamia.outbox.models import OutboxEvent
 from panamia.resources import Resources
 from tests.conftest import free_port

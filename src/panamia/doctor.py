@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +20,7 @@ from panamia.db.mongo import MongoDatabase
 from panamia.identity.dependencies import AdminUser
 from panamia.outbox import service as outbox_service
 from panamia.references import REFERENCES, OnUserDelete, Reference
-from panamia.resources import Resources, get_resources
+from panamia.resources import Resources, ResourcesDep
 from panamia.schemas import Schema
 
 CHUNK = 1000
@@ -140,7 +140,7 @@ router = APIRouter(prefix="/api/admin", tags=["admin"])
             responses={403: {"description": "Administrators only"},
                        503: {"description": "A database is unreachable"}})
 async def consistency(
-    _: AdminUser, resources: Annotated[Resources, Depends(get_resources)],
+    _: AdminUser, resources: ResourcesDep,
     stale_after: Annotated[float, Query(alias="staleAfter", ge=0, le=60 * 24 * 365)] = (
         DEFAULT_STALE_AFTER.total_seconds() / 60),
 ) -> ConsistencyReport:

@@ -12,11 +12,14 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from panamia.db.postgres import unreachable
+from panamia.schemas import Schema
 
 
 class DomainError(Exception):
     status = 400
     error = "bad request"
+    # What the OpenAPI document says of this status when a route does not say more.
+    description = "The request cannot be read"
     headers: dict[str, str] | None = None
 
     def __init__(self, detail: str, *, error: str | None = None):
@@ -32,21 +35,25 @@ class DomainError(Exception):
 class Unauthorized(DomainError):
     status = 401
     error = "Unauthorized"
+    description = "Not signed in"
 
 
 class Forbidden(DomainError):
     status = 403
     error = "forbidden"
+    description = "Not allowed"
 
 
 class NotFound(DomainError):
     status = 404
     error = "not found"
+    description = "Not found"
 
 
 class Conflict(DomainError):
     status = 409
     error = "conflict"
+    description = "Conflicts with the current state"
 
 
 class Invalid(DomainError):
@@ -54,6 +61,7 @@ class Invalid(DomainError):
 
     status = 422
     error = "invalid"
+    description = "Names each bad field"
 
     def __init__(self, detail: str, *, fields: Sequence[str] = ()):
         super().__init__(detail)
@@ -70,6 +78,30 @@ class Invalid(DomainError):
 class Unavailable(DomainError):
     status = 503
     error = "unavailable"
+    description = "A database is unreachable; nothing was changed"
+
+
+class FieldProblem(Schema):
+    field: str
+    message: str
+
+
+class Problem(Schema):
+    """Every error answer: `{"error", "detail"}`, and with a 422 the fields at fault."""
+
+    error: str
+    detail: str
+    fields: list[FieldProblem] | None = None
+
+
+def responses(*errors: type[DomainError] | tuple[type[DomainError], str]) -> dict[int, dict]:
+    """A route's `responses=`: each error's status, body schema and description, the class's
+    own or, given as `(NotFound, "No such listing")`, the route's."""
+    described = {}
+    for error in errors:
+        cls, description = error if isinstance(error, tuple) else (error, error.description)
+        described[cls.status] = {"model": Problem, "description": description}
+    return described
 
 
 def postgres_unavailable() -> Unavailable:
@@ -86,6 +118,7 @@ class TooManyRequests(DomainError):
 
     status = 429
     error = "too many requests"
+    description = "Too many attempts; `Retry-After` says when to try again"
 
     def __init__(self, refusal: str, *, retry_after: int):
         minutes = math.ceil(retry_after / 60)

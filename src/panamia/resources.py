@@ -1,8 +1,9 @@
 """What a running service holds open: database handles, the mailer, its settings."""
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pymongo import AsyncMongoClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -59,3 +60,6 @@ async def get_resources(request: Request) -> Resources:
     """Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, and this
     one is on every request of every service (CSRF check, `CurrentUser`)."""
     return request.app.state.resources
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]

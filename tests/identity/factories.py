@@ -8,8 +8,9 @@ from html import unescape
 import httpx
 from sqlalchemy import insert
 
+from panamia.db.postgres import new_id
 from panamia.identity import cookies, service
-from panamia.identity.models import User, new_id
+from panamia.identity.models import User
 from panamia.resources import Resources
 
 

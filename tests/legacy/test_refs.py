@@ -16,8 +16,8 @@ import pytest
 from bson import ObjectId, json_util
 from sqlalchemy import insert, select, text
 
-from panamia.db.postgres import create_engine, create_sessionmaker
-from panamia.identity.models import User, new_id
+from panamia.db.postgres import create_engine, create_sessionmaker, new_id
+from panamia.identity.models import User
 from panamia.legacy import refs
 from panamia.legacy.models import LegacyIdMap, LegacyProgress, LegacyReject
 from panamia.resources import Resources

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import insert
 
 from panamia.apps.pets import create_app
+from panamia.db.postgres import new_id
 from panamia.identity import cookies
-from panamia.identity.models import new_id
 from panamia.pets.bookings.models import Booking
 from panamia.pets.listings import service
 from panamia.pets.listings.schemas import ListingCreate, ListingPatch, ListingView

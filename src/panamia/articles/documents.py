@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from panamia.profiles.fields import Label, Text, unique
+from panamia.fields import Label, Text, unique
 from panamia.schemas import Schema, SingleLine
 
 COLLECTION = "articles"

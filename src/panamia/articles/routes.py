@@ -2,19 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from panamia.articles import invitations, service
 from panamia.articles.schemas import ArticleCreate, ArticlePage, ArticlePatch, ArticleView
-from panamia.identity.dependencies import CurrentUser, OptionalUser
+from panamia.identity.dependencies import SIGNED_IN, CurrentUser, OptionalUser
 from panamia.profiles.schemas import ScreennameLookup
-from panamia.resources import Resources, get_resources
+from panamia.resources import ResourcesDep
 
 router = APIRouter(prefix="/api/articles", tags=["articles"])
-ResourcesDep = Annotated[Resources, Depends(get_resources)]
 SlugPath = Annotated[str, Path(max_length=100)]
 
-SIGNED_IN = {401: {"description": "Not signed in"}}
 FOUND = {404: {"description": "No such article, or not visible to you"}}
 ALLOWED = {403: {"description": "Visible to you, but not yours to change this way"},
            409: {"description": "Changed meanwhile, or not in a state that allows this"}}

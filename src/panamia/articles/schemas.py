@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from panamia.articles.documents import Body, CoAuthorIds, Excerpt, Slug, Status, Tags, Title
-from panamia.profiles.fields import Strict, reject_null
+from panamia.fields import Strict, reject_null
 from panamia.profiles.schemas import Person
 from panamia.schemas import Schema
 

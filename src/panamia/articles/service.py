@@ -30,9 +30,9 @@ from panamia.articles.schemas import (
     ArticleView,
 )
 from panamia.errors import Conflict, Forbidden, NotFound, Unauthorized
+from panamia.fields import mongo_now, normalize_label
 from panamia.identity.dependencies import Principal
 from panamia.profiles import people
-from panamia.profiles.fields import mongo_now, normalize_label
 from panamia.resources import Resources
 
 SLUG_ATTEMPTS = 5

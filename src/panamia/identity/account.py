@@ -1,8 +1,7 @@
 """Deleting one's own account: the PostgreSQL user now, their MongoDB content via the outbox."""
 
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,7 +12,7 @@ from panamia.identity import cookies
 from panamia.identity.dependencies import CurrentUser
 from panamia.identity.models import User
 from panamia.outbox import service as outbox_service
-from panamia.resources import Resources, get_resources
+from panamia.resources import Resources, ResourcesDep
 
 router = APIRouter(prefix="/api", tags=["identity"])
 FOREIGN_KEY_VIOLATION = "23503"
@@ -63,7 +62,7 @@ async def delete_account(resources: Resources, user_id: str) -> None:
                409: {"description": "Pet-sitting bookings are still active"}},
 )
 async def delete_my_account(
-    user: CurrentUser, resources: Annotated[Resources, Depends(get_resources)]
+    user: CurrentUser, resources: ResourcesDep
 ) -> Response:
     """Delete the signed-in user everywhere and sign them out.
 

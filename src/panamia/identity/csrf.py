@@ -1,17 +1,16 @@
 """Double-submit CSRF protection for every state-changing request in every service."""
 
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from panamia.errors import Forbidden
+from panamia.fields import CSRF_FIELD
 from panamia.identity import cookies
 from panamia.identity.tokens import csrf_token_from_cookie, same_token
-from panamia.resources import Resources, get_resources
+from panamia.resources import ResourcesDep
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 HEADER = "x-csrf-token"
-FIELD = "csrfToken"
 
 
 async def submitted_token(request: Request) -> str | None:
@@ -20,10 +19,10 @@ async def submitted_token(request: Request) -> str | None:
     content_type = request.headers.get("content-type", "")
     try:
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            value = (await request.form()).get(FIELD)
+            value = (await request.form()).get(CSRF_FIELD)
         elif content_type.startswith("application/json"):
             body = await request.json()
-            value = body.get(FIELD) if isinstance(body, dict) else None
+            value = body.get(CSRF_FIELD) if isinstance(body, dict) else None
         else:
             return None
     except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
@@ -32,7 +31,7 @@ async def submitted_token(request: Request) -> str | None:
 
 
 async def verify_csrf(
-    request: Request, resources: Annotated[Resources, Depends(get_resources)]
+    request: Request, resources: ResourcesDep
 ) -> None:
     if request.method in SAFE_METHODS:
         return
@@ -44,6 +43,6 @@ async def verify_csrf(
     if not expected or not given or not same_token(given, expected):
         raise Forbidden(
             "CSRF token missing or wrong: get one from GET /api/auth/csrf and send it as the "
-            f"{HEADER.title()} header or the {FIELD} field of a form or JSON body.",
+            f"{HEADER.title()} header or the {CSRF_FIELD} field of a form or JSON body.",
             error="csrf",
         )

@@ -12,11 +12,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import bindparam, delete, select, update
 
-from panamia.errors import Forbidden, Unauthorized
+from panamia.errors import Forbidden, Unauthorized, responses
 from panamia.identity import cookies
 from panamia.identity.models import Session, User
 from panamia.identity.tokens import session_token_hash
-from panamia.resources import Resources, get_resources
+from panamia.resources import Resources, ResourcesDep
 from panamia.settings import Settings
 
 SESSION_MAX_AGE = timedelta(days=30)
@@ -117,13 +117,13 @@ async def _load_principal(request: Request, resources: Resources) -> Principal |
 
 
 async def optional_user(
-    request: Request, resources: Annotated[Resources, Depends(get_resources)]
+    request: Request, resources: ResourcesDep
 ) -> Principal | None:
     return await resolve_principal(request, resources)
 
 
 async def current_user(
-    request: Request, resources: Annotated[Resources, Depends(get_resources)]
+    request: Request, resources: ResourcesDep
 ) -> Principal:
     # Not layered on `optional_user`: one dependency fewer for FastAPI to solve per request.
     principal = await resolve_principal(request, resources)
@@ -141,3 +141,5 @@ async def admin_user(principal: Annotated[Principal, Depends(current_user)]) -> 
 CurrentUser = Annotated[Principal, Depends(current_user)]
 OptionalUser = Annotated[Principal | None, Depends(optional_user)]
 AdminUser = Annotated[Principal, Depends(admin_user)]
+# The `responses=` of every route that needs `CurrentUser`.
+SIGNED_IN = responses(Unauthorized)

@@ -4,7 +4,7 @@ out every other one. A session is only ever named by its id, never by its token 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import delete, select
 from ua_parser import parse
 
@@ -13,7 +13,7 @@ from panamia.errors import NotFound
 from panamia.identity import cookies
 from panamia.identity.dependencies import CurrentUser, Principal
 from panamia.identity.models import Session
-from panamia.resources import Resources, get_resources
+from panamia.resources import Resources, ResourcesDep
 from panamia.schemas import Schema
 
 # Session ids are cuid2 (or, for rows a Next.js app made, cuid) strings.
@@ -97,7 +97,6 @@ def signed_out(response: Response, resources: Resources) -> Response:
 
 
 router = APIRouter(prefix="/api/account/sessions", tags=["identity"])
-ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
 @router.get("", response_model=list[SignedInDevice], summary="Your signed-in devices",

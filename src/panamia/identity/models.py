@@ -6,7 +6,6 @@ and timestamps are filled in here as well as by server defaults where that is po
 
 from datetime import datetime
 
-from cuid2 import create_id
 from sqlalchemy import (
     DateTime,
     ForeignKey,
@@ -20,20 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from panamia.db.postgres import Base
-
-
-def new_id() -> str:
-    return create_id()
-
-
-class Timestamped:
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
-    )
+from panamia.db.postgres import Base, Timestamped, new_id
 
 
 class User(Timestamped, Base):

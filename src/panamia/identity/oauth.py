@@ -11,19 +11,20 @@ from typing import Annotated
 import httpx
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.starlette_client import OAuth
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import RedirectResponse
 from joserfc.errors import JoseError
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.middleware.sessions import SessionMiddleware
 
+from panamia.db.postgres import new_id
 from panamia.errors import Conflict, DomainError, Invalid, NotFound, Unavailable
 from panamia.identity import cookies, service
 from panamia.identity.dependencies import OptionalUser, session_cookie
 from panamia.identity.emails import normalize_email
-from panamia.identity.models import Account, User, new_id
-from panamia.resources import Resources, get_resources
+from panamia.identity.models import Account, User
+from panamia.resources import Resources, ResourcesDep
 from panamia.schemas import single_line_problem
 from panamia.settings import OAuthClient, Settings
 
@@ -227,7 +228,7 @@ def router(settings: Settings) -> APIRouter:
              response_class=RedirectResponse, status_code=302)
     async def callback(
         provider: str, request: Request, user: OptionalUser,
-        resources: Annotated[Resources, Depends(get_resources)],
+        resources: ResourcesDep,
     ):
         client = client_for(provider)
         try:

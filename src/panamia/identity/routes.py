@@ -3,7 +3,7 @@
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import ValidationError
@@ -24,10 +24,9 @@ from panamia.identity.schemas import (
 )
 from panamia.identity.tokens import csrf_cookie_value, csrf_token_from_cookie, new_token
 from panamia.mail import DevOutbox
-from panamia.resources import Resources, get_resources
+from panamia.resources import Resources, ResourcesDep
 
 router = APIRouter(prefix="/api", tags=["identity"])
-ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 FORM_OR_JSON = {
     "requestBody": {

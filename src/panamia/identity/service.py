@@ -10,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia import ratelimit
-from panamia.db.postgres import violation
+from panamia.db.postgres import new_id, violation
 from panamia.errors import Conflict, DomainError, Invalid
 from panamia.identity.dependencies import SESSION_MAX_AGE, absolute_end
 from panamia.identity.emails import normalize_email
-from panamia.identity.models import Session, User, VerificationToken, new_id
+from panamia.identity.models import Session, User, VerificationToken
 from panamia.identity.redirects import same_site_target
 from panamia.identity.screennames import screenname_problem, screenname_skeleton
 from panamia.identity.tokens import new_token, session_token_hash, verification_token_hash

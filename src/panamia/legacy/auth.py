@@ -17,8 +17,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panamia.db.postgres import new_id
 from panamia.identity.dependencies import SESSION_MAX_AGE
-from panamia.identity.models import new_id
 from panamia.identity.tokens import session_token_hash
 from panamia.legacy import progress, users
 from panamia.legacy.batch import Batch, optional, problems

@@ -7,7 +7,7 @@ key a document stands for, `user_of` for the new id of its user.
 
 from typing import Any
 
-from panamia.identity.models import new_id
+from panamia.db.postgres import new_id
 from panamia.legacy.progress import Checkpoint, Move
 from panamia.legacy.sources import USERS, legacy_key, raw_id, reject_document
 from panamia.legacy.store import Known, Writes

@@ -16,8 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from panamia.db.postgres import Base
-from panamia.identity.models import new_id
+from panamia.db.postgres import Base, new_id
 
 ID_KINDS = ("user", "account", "session")
 

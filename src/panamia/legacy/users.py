@@ -16,9 +16,9 @@ from functools import cache
 from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 
+from panamia.db.postgres import new_id
 from panamia.errors import Invalid
 from panamia.identity.emails import normalize_email
-from panamia.identity.models import new_id
 from panamia.identity.screennames import screenname_problem, screenname_skeleton
 from panamia.legacy.batch import Batch, optional
 from panamia.legacy.sources import legacy_key, moment, text

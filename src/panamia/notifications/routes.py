@@ -2,15 +2,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
 from panamia.identity.dependencies import CurrentUser
 from panamia.notifications import service
 from panamia.notifications.schemas import MarkedRead, Notification, NotificationPage, UnreadCount
-from panamia.resources import Resources, get_resources
+from panamia.resources import ResourcesDep
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
-ResourcesDep = Annotated[Resources, Depends(get_resources)]
 UNAVAILABLE = {503: {"description": "MongoDB is unreachable; nothing was changed"}}
 
 

@@ -7,8 +7,7 @@ from sqlalchemy import DateTime, Index, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from panamia.db.postgres import Base
-from panamia.identity.models import new_id
+from panamia.db.postgres import Base, new_id
 
 
 class OutboxEvent(Base):

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panamia.identity.models import new_id
+from panamia.db.postgres import new_id
 from panamia.outbox.models import OutboxEvent
 
 NOTIFICATION_CREATE = "notification.create"

@@ -9,7 +9,7 @@ from fastapi import Request
 from pydantic import ValidationError
 
 from panamia.errors import Invalid
-from panamia.identity.csrf import FIELD as CSRF_FIELD
+from panamia.fields import CSRF_FIELD
 
 PREFIXES = ("Value error, ", "Assertion failed, ")
 TOO_SHORT = ("string_too_short", "too_short")

@@ -13,7 +13,7 @@ import bson
 from pydantic import AfterValidator, Field, JsonValue, model_validator
 from pymongo import ASCENDING, IndexModel
 
-from panamia.profiles.fields import Label, Strict, Text, Url, fold, folded_words, unique
+from panamia.fields import Label, Strict, Text, Url, fold, folded_words, unique
 from panamia.schemas import Schema
 
 COLLECTION = "profiles"

@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
-from panamia.identity.dependencies import CurrentUser
+from panamia.identity.dependencies import SIGNED_IN, CurrentUser
 from panamia.profiles import service
 from panamia.profiles.schemas import (
     DirectoryPage,
@@ -13,12 +13,10 @@ from panamia.profiles.schemas import (
     PublicProfile,
     ScreennameLookup,
 )
-from panamia.resources import Resources, get_resources
+from panamia.resources import ResourcesDep
 
 router = APIRouter(prefix="/api", tags=["profiles"])
-ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
-SIGNED_IN = {401: {"description": "Not signed in"}}
 MONGO_DOWN = {503: {"description": "MongoDB is unavailable"}}
 
 

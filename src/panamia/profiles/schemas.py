@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from panamia.fields import Strict, reject_null
 from panamia.profiles.documents import (
     Bio,
     Categories,
@@ -16,7 +17,6 @@ from panamia.profiles.documents import (
     ProfileFields,
     SocialLinks,
 )
-from panamia.profiles.fields import Strict, reject_null
 from panamia.schemas import Schema, SingleLine
 
 

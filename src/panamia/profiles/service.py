@@ -7,11 +7,11 @@ import bson
 
 from panamia.db.mongo import MongoDatabase
 from panamia.errors import Conflict, DomainError, NotFound, Unauthorized
+from panamia.fields import folded_words, mongo_now, normalize_label
 from panamia.identity import account
 from panamia.identity.dependencies import Principal
 from panamia.profiles import documents, people, repository
 from panamia.profiles.documents import ProfileDocument, ProfileFields
-from panamia.profiles.fields import folded_words, mongo_now, normalize_label
 from panamia.profiles.schemas import (
     DirectoryPage,
     OwnProfile,

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, insert, select, text
 
 from panamia.apps.pets import create_app
+from panamia.db.postgres import new_id
 from panamia.errors import Conflict
-from panamia.identity.models import new_id
 from panamia.pets.bookings.models import Booking
 from panamia.pets.listings import service as listings_service
 from panamia.pets.listings.models import ListingBlackout

@@ -11,9 +11,9 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, insert, select, text
 
-from panamia.db.postgres import create_sessionmaker
+from panamia.db.postgres import create_sessionmaker, new_id
 from panamia.errors import Conflict
-from panamia.identity.models import User, new_id
+from panamia.identity.models import User
 from panamia.pets.bookings.models import Booking
 from panamia.pets.listings import service
 from panamia.pets.listings.schemas import BlackoutCreate, ListingPatch

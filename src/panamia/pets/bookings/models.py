@@ -22,8 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from panamia.db.postgres import Base
-from panamia.identity.models import Timestamped, new_id
+from panamia.db.postgres import Base, Timestamped, new_id
 
 STATUSES = ("pending", "confirmed", "declined", "cancelled", "completed", "expired")
 ACTIVE_STATUSES = ("pending", "confirmed")

@@ -6,10 +6,11 @@ and completes; both parties and admins may read a booking; anyone else gets 404.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse
 
-from panamia.identity.dependencies import CurrentUser
+from panamia.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, responses
+from panamia.identity.dependencies import SIGNED_IN, CurrentUser
 from panamia.pets.bookings import idempotency, service
 from panamia.pets.bookings.schemas import (
     BookingDetail,
@@ -17,39 +18,29 @@ from panamia.pets.bookings.schemas import (
     BookingRequest,
     BookingView,
     ID_PATTERN,
-    Problem,
     Role,
 )
 from panamia.pets.bookings.states import Status
-from panamia.resources import Resources, get_resources
+from panamia.resources import ResourcesDep
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
-ResourcesDep = Annotated[Resources, Depends(get_resources)]
 BookingId = Annotated[str, Path(pattern=ID_PATTERN)]
 
-
-
-def problems(described: dict[int, str]) -> dict:
-    """The `responses=` of a route: each error status with its description and body schema."""
-    return {code: {"model": Problem, "description": text} for code, text in described.items()}
-
-
-SIGNED_IN = {401: "Not signed in", 403: "CSRF token missing or wrong",
-             422: "Names each bad field"}
-FOUND = {404: "No such booking, or not one of yours"}
-STEP = problems(SIGNED_IN | FOUND | {
-    403: "Yours to see, not yours to change this way; or CSRF token missing",
-    409: "Not in a state (or at a time) that allows this; names the status"})
+CHECKED = SIGNED_IN | responses((Forbidden, "CSRF token missing or wrong"), Invalid)
+FOUND = responses((NotFound, "No such booking, or not one of yours"))
+STEP = CHECKED | FOUND | responses(
+    (Forbidden, "Yours to see, not yours to change this way; or CSRF token missing"),
+    (Conflict, "Not in a state (or at a time) that allows this; names the status"))
 
 
 @router.post(
     "", response_model=BookingView, status_code=201, summary="Request a booking",
-    responses=problems(SIGNED_IN | {
-        400: "The body cannot be read as JSON",
-        409: "Nights taken by another booking or a blackout; or the same Idempotency-Key is "
-             "still being processed",
-        422: "Bad dates, own or unavailable listing, too many pets, a species the sitter does "
-             "not take, or a reused Idempotency-Key with another body"}),
+    responses=CHECKED | responses(
+        (DomainError, "The body cannot be read as JSON"),
+        (Conflict, "Nights taken by another booking or a blackout; or the same Idempotency-Key "
+                   "is still being processed"),
+        (Invalid, "Bad dates, own or unavailable listing, too many pets, a species the sitter "
+                  "does not take, or a reused Idempotency-Key with another body")),
 )
 async def request_booking(
     body: BookingRequest,
@@ -68,7 +59,7 @@ async def request_booking(
 
 
 @router.get("", response_model=BookingPage, summary="Your bookings",
-            responses=problems(SIGNED_IN))
+            responses=CHECKED)
 async def list_bookings(
     user: CurrentUser,
     resources: ResourcesDep,
@@ -85,7 +76,7 @@ async def list_bookings(
 
 
 @router.get("/{booking_id}", response_model=BookingDetail, summary="One booking",
-            responses=problems(SIGNED_IN | FOUND))
+            responses=CHECKED | FOUND)
 async def get_booking(booking_id: BookingId, user: CurrentUser, resources: ResourcesDep):
     """For its owner, its sitter and admins."""
     return await service.get_booking(resources, user, booking_id)

@@ -5,9 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from panamia.fields import Strict
 from panamia.pets.bookings.states import Status
 from panamia.pets.listings.schemas import YEARS_AHEAD, FirstNight, Money, Species
-from panamia.profiles.fields import Strict
 from panamia.schemas import Schema
 
 # Ids are cuid2 strings; anything else is refused before it reaches PostgreSQL.
@@ -71,16 +71,3 @@ class BookingPage(Schema):
     page: int
     page_size: int
     has_more: bool
-
-
-class FieldProblem(Schema):
-    field: str
-    message: str
-
-
-class Problem(Schema):
-    """Every error answer: `{"error", "detail"}`, and with a 422 the fields at fault."""
-
-    error: str
-    detail: str
-    fields: list[FieldProblem] | None = None

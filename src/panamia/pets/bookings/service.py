@@ -16,9 +16,9 @@ from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panamia.db.postgres import new_id
 from panamia.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from panamia.identity.dependencies import Principal
-from panamia.identity.models import new_id
 from panamia.pets.bookings import idempotency, notices, queries
 from panamia.pets.bookings.models import MAX_NIGHTS
 from panamia.pets.bookings.schemas import (

@@ -20,8 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from panamia.db.postgres import Base
-from panamia.identity.models import Timestamped, new_id
+from panamia.db.postgres import Base, Timestamped, new_id
 
 SERVICES = ("boarding", "house_sitting", "drop_in_visits", "dog_walking")
 SPECIES = ("dog", "cat", "bird", "rabbit", "small_animal", "reptile", "fish", "other")

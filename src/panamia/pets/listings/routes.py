@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from panamia.errors import Invalid
-from panamia.identity.dependencies import CurrentUser
+from panamia.errors import Conflict, Forbidden, Invalid, NotFound, responses
+from panamia.identity.dependencies import SIGNED_IN, CurrentUser
 from panamia.pets.listings import service
 from panamia.pets.listings.schemas import (
     ID_PATTERN,
@@ -23,17 +23,15 @@ from panamia.pets.listings.schemas import (
     Species,
     window_problem,
 )
-from panamia.resources import Resources, get_resources
+from panamia.resources import ResourcesDep
 
 router = APIRouter(prefix="/listings", tags=["listings"])
-ResourcesDep = Annotated[Resources, Depends(get_resources)]
 ListingId = Annotated[str, Path(pattern=ID_PATTERN)]
 BlackoutId = Annotated[str, Path(pattern=ID_PATTERN)]
 
-SIGNED_IN = {401: {"description": "Not signed in"},
-             403: {"description": "Signed in, but not allowed (or the CSRF token is missing)"}}
-FOUND = {404: {"description": "No such listing"}}
-INVALID = {422: {"description": "Names each bad field"}}
+ALLOWED = responses((Forbidden, "Signed in, but not allowed (or the CSRF token is missing)"))
+FOUND = responses((NotFound, "No such listing"))
+INVALID = responses(Invalid)
 FROM = Query(alias="from", description="First night, YYYY-MM-DD")
 TO = Query(alias="to", description="Check-out day (exclusive), after `from`, at most "
                                    f"{MAX_WINDOW_DAYS} days later")
@@ -63,7 +61,7 @@ async def required_window(
 
 
 @router.post("", response_model=ListingView, status_code=201, summary="Offer pet sitting",
-             responses={**SIGNED_IN, **INVALID})
+             responses={**SIGNED_IN, **ALLOWED, **INVALID})
 async def create_listing(
     body: ListingCreate, user: CurrentUser, resources: ResourcesDep
 ) -> ListingView:
@@ -97,7 +95,7 @@ async def get_listing(listing_id: ListingId, resources: ResourcesDep) -> Listing
 
 
 @router.patch("/{listing_id}", response_model=ListingView, summary="Edit a listing",
-              responses={**SIGNED_IN, **FOUND, **INVALID})
+              responses={**SIGNED_IN, **ALLOWED, **FOUND, **INVALID})
 async def patch_listing(
     listing_id: ListingId, patch: ListingPatch, user: CurrentUser, resources: ResourcesDep
 ) -> ListingView:
@@ -107,8 +105,8 @@ async def patch_listing(
 
 @router.post("/{listing_id}/blackouts", response_model=BlackoutView, status_code=201,
              summary="Block nights", responses={
-                 **SIGNED_IN, **FOUND, **INVALID,
-                 409: {"description": "A pending or confirmed booking holds some of the nights"},
+                 **SIGNED_IN, **ALLOWED, **FOUND, **INVALID,
+                 **responses((Conflict, "A pending or confirmed booking holds some of the nights")),
              })
 async def add_blackout(
     listing_id: ListingId, body: BlackoutCreate, user: CurrentUser, resources: ResourcesDep
@@ -120,7 +118,8 @@ async def add_blackout(
 
 @router.delete("/{listing_id}/blackouts/{blackout_id}", status_code=204,
                summary="Unblock nights",
-               responses={**SIGNED_IN, 404: {"description": "No such listing or blackout"}})
+               responses={**SIGNED_IN, **ALLOWED,
+                          **responses((NotFound, "No such listing or blackout"))})
 async def remove_blackout(
     listing_id: ListingId, blackout_id: BlackoutId, user: CurrentUser, resources: ResourcesDep
 ) -> Response:

@@ -9,8 +9,8 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints, field_validator
 from pydantic_core.core_schema import ValidationInfo
 
+from panamia.fields import Strict, Text, reject_null, unique
 from panamia.pets.listings.models import SERVICES, SPECIES
-from panamia.profiles.fields import Strict, Text, reject_null, unique
 from panamia.schemas import Schema, SingleLine
 
 MAX_WINDOW_DAYS = 366

@@ -14,8 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from panamia.db.postgres import Base
-from panamia.identity.models import new_id
+from panamia.db.postgres import Base, new_id
 
 
 class Review(Base):

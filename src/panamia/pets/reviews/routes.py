@@ -2,28 +2,25 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
-from panamia.identity.dependencies import CurrentUser
+from panamia.errors import Conflict, Forbidden, Invalid, NotFound, responses
+from panamia.identity.dependencies import SIGNED_IN, CurrentUser
 from panamia.pets.listings.schemas import ID_PATTERN
 from panamia.pets.reviews import service
 from panamia.pets.reviews.schemas import ReviewCreate, ReviewPage, ReviewView
-from panamia.resources import Resources, get_resources
+from panamia.resources import ResourcesDep
 
 router = APIRouter(tags=["reviews"])
-ResourcesDep = Annotated[Resources, Depends(get_resources)]
 BookingId = Annotated[str, Path(pattern=ID_PATTERN)]
 ListingId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 
 @router.post("/bookings/{booking_id}/review", response_model=ReviewView, status_code=201,
-             summary="Review a completed stay", responses={
-                 401: {"description": "Not signed in"},
-                 403: {"description": "Not the booking's owner (or the CSRF token is missing)"},
-                 404: {"description": "No such booking of yours"},
-                 409: {"description": "Not completed, or reviewed already"},
-                 422: {"description": "Names each bad field"},
-             })
+             summary="Review a completed stay", responses=SIGNED_IN | responses(
+                 (Forbidden, "Not the booking's owner (or the CSRF token is missing)"),
+                 (NotFound, "No such booking of yours"),
+                 (Conflict, "Not completed, or reviewed already"), Invalid))
 async def review_booking(
     booking_id: BookingId, body: ReviewCreate, user: CurrentUser, resources: ResourcesDep
 ) -> ReviewView:
@@ -32,7 +29,7 @@ async def review_booking(
 
 
 @router.get("/listings/{listing_id}/reviews", response_model=ReviewPage,
-            summary="A listing's reviews", responses={404: {"description": "No such listing"}})
+            summary="A listing's reviews", responses=responses((NotFound, "No such listing")))
 async def list_reviews(
     listing_id: ListingId, resources: ResourcesDep,
     page: Annotated[int, Query(ge=1, le=1000)] = 1,

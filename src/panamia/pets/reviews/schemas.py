@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from panamia.profiles.fields import Strict, Text
+from panamia.fields import Strict, Text
 from panamia.schemas import Schema
 
 Rating = Annotated[int, Field(ge=1, le=5, strict=True)]

@@ -1,4 +1,4 @@
-"""Constrained field types shared by the content documents (profiles and articles)."""
+"""Constrained field types and request-body rules shared by every domain's schemas and documents."""
 
 import re
 import unicodedata
@@ -15,8 +15,10 @@ from pydantic import (
     model_validator,
 )
 
-from panamia.identity.csrf import FIELD as CSRF_FIELD
 from panamia.schemas import Schema
+
+# Where a form or JSON body carries the CSRF token (`identity.csrf` checks it).
+CSRF_FIELD = "csrfToken"
 
 
 def mongo_now() -> datetime:
