@@ -6,15 +6,12 @@ Everything goes through the domains' services, except notifications, which are w
 with the relay's own idempotent insert under fixed ids (the outbox would mint new ids and
 so could not tell a second run from a first).
 
-Other domains add their demo data by naming a module in `HOOKS` that defines
-`async def seed(resources)` (called after the people exist) and optionally
-`async def reset(resources)` (called before the demo people are deleted).
+A sidecar adds its demo data through its declaration's `demo` module (see
+`panamia.sidecar.registry.Sidecar`).
 """
 
-import importlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -36,10 +33,10 @@ from panamia.profiles.documents import WEEKDAYS
 from panamia.profiles.schemas import ProfilePatch
 from panamia.resources import Resources
 from panamia.schema.mongo_indexes import ensure_indexes
+from panamia.sidecar import registry
 
 DEMO_DOMAIN = "demo.panamia.example"
 SIGN_IN_EXAMPLE = f"ana@{DEMO_DOMAIN}"
-HOOKS: list[str] = ["panamia.pets.demo"]
 ALLOWED_ENVIRONMENTS = ("development", "test")
 
 
@@ -214,17 +211,6 @@ NOTIFICATIONS = (
 )
 
 
-def hooks() -> list[ModuleType]:
-    found = []
-    for name in HOOKS:
-        try:
-            found.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # the module exists but something it imports does not
-                raise
-    return found
-
-
 def acting_as(person: DemoPerson) -> Principal:
     """Who the services see acting: the demo person, as a session would present them."""
     return Principal(
@@ -310,8 +296,9 @@ async def seed(resources: Resources) -> None:
     await fill_profiles(resources)
     await add_articles(resources)
     await add_notifications(resources)
-    for module in hooks():
-        await module.seed(resources)
+    for sidecar in registry.discover():
+        if sidecar.demo:
+            await sidecar.demo.seed(resources)
 
 
 async def seed_if_empty(resources: Resources) -> bool:
@@ -334,9 +321,9 @@ async def reset(resources: Resources) -> None:
     if environment not in ALLOWED_ENVIRONMENTS:
         raise DemoRefused(f"`demo reset` deletes data; it runs only with PANAMIA_ENV set to "
                           f"development or test, not {environment}.")
-    for module in hooks():
-        if hasattr(module, "reset"):
-            await module.reset(resources)
+    for sidecar in registry.discover():
+        if hasattr(sidecar.demo, "reset"):
+            await sidecar.demo.reset(resources)
     ids = [user_id(p.key) for p in PEOPLE]
     for reference in references.deleted_with_user():
         await resources.mongo[reference.collection].delete_many({reference.field: {"$in": ids}})

@@ -1,4 +1,5 @@
-"""`panamia dev`: embedded servers, migrations, both services, one Ctrl-C to stop them all."""
+"""`panamia dev`: embedded servers, migrations, the main app and every sidecar, one Ctrl-C to
+stop them all."""
 
 import asyncio
 import ctypes
@@ -22,6 +23,7 @@ from panamia.logs import uvicorn_log_config
 from panamia.resources import Resources
 from panamia.schema import migrate
 from panamia.settings import Settings, get_settings
+from panamia.sidecar import registry
 
 # Long URLs and paths are printed whole: a wrapped POSTGRES_URL cannot be copied.
 console = Console(soft_wrap=True)
@@ -89,8 +91,8 @@ def _seed_demo(settings: Settings) -> bool:
     return asyncio.run(seed())
 
 
-def run(settings: Settings, *, host: str, main_port: int, pets_port: int,
-        with_demo: bool = True) -> int:
+def run(settings: Settings, *, host: str, ports: dict[str, int], with_demo: bool = True) -> int:
+    """`ports` holds each service's port by name: "main" and every sidecar's."""
     data_dir = settings.panamia_data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     stopping = False
@@ -103,7 +105,7 @@ def run(settings: Settings, *, host: str, main_port: int, pets_port: int,
     signal.signal(signal.SIGINT, request_stop)
     with ExitStack() as cleanup:
         cleanup.enter_context(_hold_lock(data_dir))
-        for port in (main_port, pets_port):
+        for port in ports.values():
             if not _port_free(host, port):
                 raise DevError(f"port {port} is in use: stop what holds it or pass another port")
         env = dict(os.environ, PANAMIA_ENV="development", PANAMIA_DATA_DIR=str(data_dir))
@@ -116,11 +118,12 @@ def run(settings: Settings, *, host: str, main_port: int, pets_port: int,
             cleanup.callback(mongo.stop)
             settings.mongodb_url = mongo.start()
         settings.require_runtime()
+        urls = {name: os.environ.get(_url_variable(name), f"http://localhost:{port}")
+                for name, port in ports.items()}
         env.update(
             POSTGRES_URL=settings.postgres_url, MONGODB_URL=settings.mongodb_url,
             AUTH_SECRET=settings.secret,
-            AUTH_URL=os.environ.get("AUTH_URL", f"http://localhost:{main_port}"),
-            PETS_URL=os.environ.get("PETS_URL", f"http://localhost:{pets_port}"),
+            **{_url_variable(name): url for name, url in urls.items()},
         )
         console.print("applying migrations…")
         migrate.upgrade(settings.postgres_direct_url or settings.postgres_url)
@@ -129,7 +132,7 @@ def run(settings: Settings, *, host: str, main_port: int, pets_port: int,
                           f"through {env['AUTH_URL']}/dev/outbox")
 
         services = {}
-        for name, port in (("main", main_port), ("pets", pets_port)):
+        for name, port in ports.items():
             process = subprocess.Popen(
                 service_command(name, host, port), env=env, stdin=subprocess.DEVNULL,
                 preexec_fn=_die_with_parent,
@@ -144,8 +147,8 @@ def run(settings: Settings, *, host: str, main_port: int, pets_port: int,
                     f"sign-in mail in the dev outbox at {env['AUTH_URL']}/dev/outbox "
                     "(JSON at /api/dev/outbox) and in this log")
             lines = [
-                f"main app     {env['AUTH_URL']}  (API docs at /docs)",
-                f"pets sidecar {env['PETS_URL']}",
+                f"main app     {urls['main']}  (API docs at /docs)",
+                *(f"{name + ' sidecar':<12} {url}" for name, url in urls.items() if name != "main"),
                 f"POSTGRES_URL={settings.postgres_url}",
                 f"MONGODB_URL={settings.mongodb_url}",
                 f"data in {data_dir}",
@@ -183,10 +186,18 @@ def service_command(service: str, host: str, port: int) -> list[str]:
     return [sys.executable, "-m", "panamia.dev", service, host, str(port)]
 
 
-def _serve_with_dev_outbox(service: str, host: str, port: str) -> None:
-    from panamia.apps import main, pets
+def _url_variable(service: str) -> str:
+    """Where a service's public URL is set: AUTH_URL for the main app, PETS_URL for pets."""
+    return "AUTH_URL" if service == "main" else f"{service.upper()}_URL"
 
-    create_app = {"main": main.create_app, "pets": pets.create_app}[service]
+
+def _serve_with_dev_outbox(service: str, host: str, port: str) -> None:
+    from panamia.apps import main
+
+    if service == "main":
+        create_app = main.create_app
+    else:
+        create_app = partial(registry.create_app, registry.find(service))
     settings = get_settings().with_dev_outbox()
     uvicorn.run(partial(create_app, settings), factory=True, host=host, port=int(port),
                 log_config=uvicorn_log_config())

@@ -21,7 +21,7 @@ from playwright.async_api import Browser, Page, expect
 
 from panamia import dev as dev_runner
 from panamia.pets.bookings.service import local_today
-from panamia.pets.pages_listings import TAKEN
+from panamia.pets.listings.pages import TAKEN
 from panamia.schema import migrate
 from panamia.settings import Settings
 from tests.conftest import TEST_SECRET, free_port, recreate_database

@@ -11,8 +11,8 @@ from panamia.pets.bookings.service import local_today
 from panamia.pets.bookings.states import TRANSITIONS
 from panamia.pets.listings import service as listings_service
 from panamia.pets.listings.schemas import BlackoutCreate
-from panamia.pets.pages_bookings import BUTTONS, PERSON_STEPS, allowed
-from panamia.pets.pages_listings import TAKEN
+from panamia.pets.bookings.pages import BUTTONS, PERSON_STEPS, allowed
+from panamia.pets.listings.pages import TAKEN
 from tests.identity.factories import create_user, sign_in_as
 from tests.pages.conftest import BROWSER, csrf_token, form_token, text_of
 from tests.pets.factories import create_listing, insert_booking, pets  # noqa: F401 - fixture

@@ -1,6 +1,6 @@
 """Demo pet sitting for `panamia dev`: four sitters in four cities, bookings in every status,
-reviews, blackouts, and the notifications each step sends. Run by `panamia.demo.seed` (it
-lists this module in `HOOKS`) after the demo people exist.
+reviews, blackouts, and the notifications each step sends. Run by `panamia.demo.seed` (the
+sidecar's declaration names this module) after the demo people exist.
 
 Ids are fixed (`demo-listing-sofia`, `demo-booking-3`), so a second run adds only what is
 missing. Listings and bookings are written as rows, past the services' rules (a completed

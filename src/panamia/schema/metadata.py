@@ -1,11 +1,12 @@
-"""Every model module, imported so that `Base.metadata` describes the whole schema."""
+"""Every model module, imported so that `Base.metadata` describes the whole schema: the
+platform's own, and those each installed sidecar declares in `Sidecar.models`."""
 
 from panamia.db.postgres import Base
-from panamia.identity import models as identity_models  # noqa: F401
-from panamia.legacy import models as legacy_models  # noqa: F401
-from panamia.outbox import models as outbox_models  # noqa: F401
-from panamia.pets.bookings import models as booking_models  # noqa: F401
-from panamia.pets.listings import models as listing_models  # noqa: F401
-from panamia.pets.reviews import models as review_models  # noqa: F401
+from panamia.identity import models as identity_models
+from panamia.legacy import models as legacy_models
+from panamia.outbox import models as outbox_models
+from panamia.sidecar import registry
 
+MODEL_MODULES = (identity_models, legacy_models, outbox_models,
+                 *(module for sidecar in registry.discover() for module in sidecar.models))
 target_metadata = Base.metadata

@@ -1,26 +1,30 @@
 """Every MongoDB index, declared beside its documents and created idempotently.
 
-Each content domain's `documents.py` exposes `INDEXES: dict[collection, list[IndexModel]]`;
-list the module here. `create_index` on an existing identical index changes nothing, so
-start-up, tests and the versioned MongoDB steps can all call `ensure_indexes`.
+Each content domain's `documents.py` exposes `INDEXES: dict[collection, list[IndexModel]]`,
+listed here; a sidecar declares its own in its `Sidecar.mongo_indexes`. `create_index` on an
+existing identical index changes nothing, so start-up, tests and the versioned MongoDB steps
+can all call `ensure_indexes`.
 """
 
 from pymongo import IndexModel
 
+from panamia.articles import documents as article_documents
 from panamia.db.mongo import MongoDatabase
+from panamia.notifications import documents as notification_documents
+from panamia.profiles import documents as profile_documents
 
-DOCUMENT_MODULES: tuple[str, ...] = (
-    "panamia.profiles.documents", "panamia.articles.documents",
-    "panamia.notifications.documents",
-)
+CONTENT_INDEXES = (profile_documents.INDEXES, article_documents.INDEXES,
+                   notification_documents.INDEXES)
 
 
 def declared_indexes() -> dict[str, list[IndexModel]]:
-    from importlib import import_module
+    # Imported here: the registry builds services, which create these indexes at start-up.
+    from panamia.sidecar import registry
 
+    declared = [*CONTENT_INDEXES, *(s.mongo_indexes for s in registry.discover())]
     indexes: dict[str, list[IndexModel]] = {}
-    for module in DOCUMENT_MODULES:
-        for collection, models in import_module(module).INDEXES.items():
+    for collections in declared:
+        for collection, models in collections.items():
             indexes.setdefault(collection, []).extend(models)
     return indexes
 

@@ -14,11 +14,11 @@ from panamia.pets.bookings import service as bookings_service
 from panamia.pets.bookings.schemas import ID_PATTERN, BookingListItem
 from panamia.pets.bookings.states import PENDING_FOR, TRANSITIONS, Status, Transition
 from panamia.pets.listings import service as listings_service
-from panamia.pets.pages_web import HELPERS, pets_router
 from panamia.pets.reviews import service as reviews_service
 from panamia.pets.reviews.schemas import ReviewCreate
+from panamia.sidecar.pages import HELPERS, page_router
 
-router = pets_router()
+router = page_router()
 BookingId = Path(pattern=ID_PATTERN)
 PAGE_SIZE = 50
 BUTTONS = {"confirm": "Confirm", "decline": "Decline", "cancel": "Cancel booking",

@@ -1,0 +1,30 @@
+"""The pet-sitting sidecar, declared once: found through the `panamia.sidecars` entry point."""
+
+from panamia.outbox import relay
+from panamia.pets import demo
+from panamia.pets.bookings import expiry
+from panamia.pets.bookings import models as booking_models
+from panamia.pets.bookings import pages as booking_pages
+from panamia.pets.bookings.routes import router as bookings_router
+from panamia.pets.cli import pets_app
+from panamia.pets.listings import models as listing_models
+from panamia.pets.listings import pages as listing_pages
+from panamia.pets.listings.routes import router as listings_router
+from panamia.pets.reviews import models as review_models
+from panamia.pets.reviews.routes import router as reviews_router
+from panamia.sidecar.registry import Sidecar
+
+SIDECAR = Sidecar(
+    name="pets",
+    title="Pana MIA pet sitting",
+    default_port=8001,
+    routers=(listings_router, reviews_router, bookings_router),
+    # The listing form's `/listings/new` before the listing's `/listings/{listing_id}`.
+    page_routers=(listing_pages.router, booking_pages.router),
+    models=(listing_models, booking_models, review_models),
+    demo=demo,
+    cli=pets_app,
+    background=(relay.run_forever, expiry.run_forever),
+    public_url=lambda settings: settings.pets_url,
+    docs="docs/pets.md",
+)

@@ -1,0 +1,1 @@
+"""The kit every transactional sidecar is built from."""

@@ -1,0 +1,113 @@
+"""A sidecar declares itself once, as a `Sidecar` named in the `panamia.sidecars` entry-point
+group; everything that must know the sidecars reads the declarations from `discover()`.
+
+`panamia serve <name>` and `panamia dev` build its app with `create_app`, `panamia db` puts
+its models' tables in the schema, the services create its MongoDB indexes, `panamia demo`
+seeds it, `panamia <name> …` runs its commands. A sidecar in its own installable package
+declares, in its pyproject.toml:
+
+    [project.entry-points."panamia.sidecars"]
+    lending = "lending.sidecar:SIDECAR"
+"""
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+
+import typer
+from fastapi import APIRouter, FastAPI
+from pymongo import IndexModel
+
+from panamia import pages
+from panamia.resources import Resources
+from panamia.settings import Settings, get_settings
+from panamia.sidecar import pages as sidecar_pages
+from panamia.web import create_service
+
+GROUP = "panamia.sidecars"
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    """What the platform needs to know of a sidecar. `models` are the modules whose classes
+    extend `panamia.db.postgres.Base` (their tables join the migrations' metadata); `demo` is
+    a module with `async def seed(resources)`, run after the demo people exist, and optionally
+    `async def reset(resources)`, run before they are deleted."""
+
+    name: str
+    title: str
+    default_port: int
+    routers: Sequence[APIRouter] = ()
+    # Included before `routers`: a page route answers only a browser (see sidecar/pages.py).
+    page_routers: Sequence[APIRouter] = ()
+    models: Sequence[ModuleType] = ()
+    mongo_indexes: Mapping[str, Sequence[IndexModel]] = field(default_factory=dict)
+    demo: ModuleType | None = None
+    cli: typer.Typer | None = None
+    background: Sequence[Callable[[Resources], asyncio.Future]] = ()
+    # Where its templates are, when they are not in panamia's own (`pages/templates/<name>/`).
+    templates: Path | None = None
+    # Its public base URL, from the settings; by default localhost on its port.
+    public_url: Callable[[Settings], str] | None = None
+    docs: str = ""  # the page describing it, for the documentation index
+
+    def url(self, settings: Settings) -> str:
+        if self.public_url:
+            return self.public_url(settings)
+        return f"http://localhost:{self.default_port}"
+
+    def __call__(self) -> FastAPI:
+        """The app factory `panamia serve` gives uvicorn by the entry point's own name, so
+        that every worker builds it from the settings of the environment."""
+        return create_app(self)
+
+
+class SidecarError(RuntimeError):
+    """A declaration that cannot be used; the message names the entry point."""
+
+
+def discover() -> list[Sidecar]:
+    """Every installed sidecar, by name. Loading a declaration imports its package."""
+    found: dict[str, Sidecar] = {}
+    for point in sorted(entry_points(group=GROUP), key=lambda p: p.name):
+        sidecar = point.load()
+        if not isinstance(sidecar, Sidecar) or sidecar.name != point.name:
+            raise SidecarError(f"entry point {point.name} = {point.value} in {GROUP} must "
+                               f"name a Sidecar whose name is {point.name!r}")
+        if point.name in found and found[point.name] is not sidecar:
+            raise SidecarError(f"two sidecars are named {point.name!r} in {GROUP}")
+        found[point.name] = sidecar
+    return list(found.values())
+
+
+def find(name: str) -> Sidecar:
+    for sidecar in discover():
+        if sidecar.name == name:
+            return sidecar
+    raise SidecarError(f"no sidecar named {name!r} is installed")
+
+
+def entry_point_value(name: str) -> str:
+    """`module:attribute` of the declaration, as uvicorn imports an app factory."""
+    return next(p.value for p in entry_points(group=GROUP) if p.name == name)
+
+
+def create_app(
+    sidecar: Sidecar, settings: Settings | None = None, resources: Resources | None = None
+) -> FastAPI:
+    """The sidecar's service on the main app's users and sessions. Tests pass `resources`
+    bound to their own databases."""
+    settings = settings or get_settings()
+    app = create_service(
+        settings, title=sidecar.title, process_name=sidecar.name,
+        routers=[*sidecar.page_routers, *sidecar.routers], resources=resources,
+        background=sidecar.background,
+    )
+    app.state.sidecar = sidecar
+    if sidecar.templates:
+        sidecar_pages.add_templates(sidecar.templates)
+    pages.install(app)
+    return app

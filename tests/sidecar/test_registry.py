@@ -1,0 +1,127 @@
+"""Sidecars are found through their one declaration in the `panamia.sidecars` entry-point
+group: pets from this repository's own distribution, and a sidecar from a distribution of its
+own, installed beside it (a `*.dist-info` with its `entry_points.txt` on the path)."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from panamia import cli
+from panamia.pets.sidecar import SIDECAR as PETS
+from panamia.sidecar import registry
+
+PROBE_MODULE = '''
+import typer
+from fastapi import APIRouter
+from panamia.sidecar.registry import Sidecar
+
+router = APIRouter()
+
+
+@router.get("/probe")
+async def probe():
+    return {{"sidecar": "{name}"}}
+
+
+commands = typer.Typer(help="The probe's own commands.")
+
+
+@commands.command()
+def hello():
+    print("hello from {name}")
+
+
+SIDECAR = Sidecar(name="{name}", title="A probe", default_port=8123, routers=[router],
+                  cli=commands)
+'''
+
+
+def install_probe(directory: Path, name: str, *, declared_as: str | None = None) -> None:
+    """A distribution of its own, as pip would leave it in site-packages."""
+    module = f"{name}_sidecar"
+    (directory / f"{module}.py").write_text(PROBE_MODULE.format(name=declared_as or name))
+    info = directory / f"{name}_sidecar-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}-sidecar\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[panamia.sidecars]\n{name} = {module}:SIDECAR\n")
+
+
+@pytest.fixture
+def probe(tmp_path, monkeypatch) -> str:
+    name = f"probe{uuid.uuid4().hex[:8]}"
+    install_probe(tmp_path, name)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return name
+
+
+class TestDiscover:
+    def test_pets_is_found_through_its_entry_point(self):
+        assert registry.find("pets") is PETS
+        assert PETS.default_port == 8001 and PETS.cli is not None and PETS.demo is not None
+
+    def test_a_sidecar_installed_from_another_distribution_is_found(self, probe):
+        names = [sidecar.name for sidecar in registry.discover()]
+        assert probe in names and "pets" in names
+        assert registry.find(probe).default_port == 8123
+
+    def test_a_declaration_under_another_name_is_refused(self, tmp_path, monkeypatch):
+        install_probe(tmp_path, "mislabelled", declared_as="other")
+        monkeypatch.syspath_prepend(str(tmp_path))
+        with pytest.raises(registry.SidecarError, match="mislabelled"):
+            registry.discover()
+
+
+class TestApp:
+    async def test_an_app_built_from_the_declaration_serves_the_pets_routes(
+        self, settings, resources
+    ):
+        app = registry.create_app(PETS, settings, resources)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app),
+                                     base_url="http://pets.testserver") as pets:
+            listings = await pets.get("/listings")
+            page = await pets.get("/", headers={"Accept": "text/html"})
+        assert listings.status_code == 200 and listings.json()["items"] == []
+        assert page.status_code == 200 and "Find a pet sitter" in page.text
+
+    async def test_an_outside_sidecar_gets_its_app_the_same_way(self, probe, settings,
+                                                                 resources):
+        app = registry.create_app(registry.find(probe), settings, resources)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app),
+                                     base_url="http://probe.testserver") as client:
+            answer = await client.get("/probe")
+            health = await client.get("/health")
+        assert answer.json() == {"sidecar": probe}
+        assert health.json() == {"postgres": "ok", "mongo": "ok"}
+
+
+class TestCommands:
+    def test_serve_lists_the_discovered_sidecars(self):
+        result = CliRunner().invoke(cli.app, ["serve", "--help"])
+        assert result.exit_code == 0
+        assert "main|pets" in result.output
+
+    def test_pets_commands_come_from_its_declaration(self):
+        result = CliRunner().invoke(cli.app, ["pets", "--help"])
+        assert result.exit_code == 0 and "expire" in result.output
+
+    def test_an_outside_sidecar_has_serve_dev_and_its_commands(self, tmp_path):
+        name = f"probe{uuid.uuid4().hex[:8]}"
+        install_probe(tmp_path, name)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path]),
+                   COLUMNS="200")
+
+        def panamia(*args: str) -> str:
+            done = subprocess.run([sys.executable, "-m", "panamia", *args], env=env,
+                                  capture_output=True, text=True, timeout=60)
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        assert f"main|pets|{name}" in panamia("serve", "--help")
+        assert f"--{name}-port" in panamia("dev", "--help")
+        assert f"hello from {name}" in panamia(name, "hello")
