@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
-from panamia import purge, ratelimit
+from panamia import purge
 from panamia.apps.main import create_app
 from panamia.cli import app as panamia_cli
 from panamia.db.postgres import new_id
 from panamia.errors import TooManyRequests
+from panamia.identity import ratelimit
 from panamia.identity.models import Session, VerificationToken
 from panamia.outbox.models import OutboxEvent
 from panamia.resources import Resources

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from starlette.requests import Request
 
-from panamia import ratelimit
 from panamia.errors import TooManyRequests
-from panamia.ratelimit import Limit
+from panamia.identity import ratelimit
+from panamia.identity.ratelimit import Limit
 from tests.identity.fixtures import (  # noqa: F401 - fixtures
     committed,
     committed_database_url,

@@ -1,6 +1,5 @@
 """`panamia …`: run the platform, one service, or the database tooling."""
 
-import inspect
 from enum import Enum
 from typing import Annotated
 
@@ -8,39 +7,31 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
-from rich.markup import escape
 
+from panamia import doctor
+from panamia.cli_support import fail
 from panamia.legacy.cli import legacy_app
 from panamia.logs import uvicorn_log_config
 from panamia.mail import create_mailer
-from panamia.outbox.cli import doctor_command, outbox_app
+from panamia.outbox.cli import outbox_app
+from panamia.pets.cli import pets_app
 from panamia.schema.cli import db_app
 from panamia.settings import ConfigurationError, Settings, get_settings
-from panamia.sidecar import registry
 
 app = typer.Typer(help="Pana MIA: a community platform on PostgreSQL and MongoDB.",
                   no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(pets_app, name="pets")
 app.add_typer(legacy_app, name="legacy")
-SIDECARS = {sidecar.name: sidecar for sidecar in registry.discover()}
-for sidecar in SIDECARS.values():
-    if sidecar.cli:
-        app.add_typer(sidecar.cli, name=sidecar.name)
 demo_app = typer.Typer(help="The demo community for development.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
-app.command("doctor")(doctor_command)
-err = Console(stderr=True)
+app.command("doctor")(doctor.command)
 
 
-Service = Enum("Service", {name: name for name in ("main", *SIDECARS)}, type=str)
-MAIN_PORT = 8000
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    """One line on stderr, never wrapped, so the operator sees the whole message."""
-    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
-    return typer.Exit(code)
+class Service(str, Enum):
+    main = "main"
+    pets = "pets"
 
 
 def _settings() -> Settings:
@@ -50,53 +41,37 @@ def _settings() -> Settings:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
         )
-        raise _fail(f"the environment does not hold valid settings: {problems}") from None
+        raise fail(f"the environment does not hold valid settings: {problems}") from None
 
 
+@app.command()
 def dev(
     host: str = "127.0.0.1",
-    main_port: Annotated[int, typer.Option(help="Port of the main app")] = MAIN_PORT,
+    main_port: Annotated[int, typer.Option(help="Port of the main app")] = 8000,
+    pets_port: Annotated[int, typer.Option(help="Port of the pets sidecar")] = 8001,
     demo: Annotated[bool, typer.Option(help="Fill empty databases with the demo community")] = True,
-    **sidecar_ports: int,
 ) -> None:
     """Run everything locally: embedded databases unless POSTGRES_URL / MONGODB_URL are set,
-    migrations, the demo community (into empty databases), the main app and every sidecar."""
+    migrations, the demo community (into empty databases), the main app and the pets sidecar."""
     from panamia import dev as dev_runner
 
     settings = _settings()
     if "panamia_env" in settings.model_fields_set and settings.is_production:
-        raise _fail("`panamia dev` is for development: PANAMIA_ENV says production")
-    ports = {"main": main_port} | {name: sidecar_ports[f"{name}_port"] for name in SIDECARS}
+        raise fail("`panamia dev` is for development: PANAMIA_ENV says production")
     try:
         code = dev_runner.run(settings.model_copy(update={"panamia_env": "development"}),
-                              host=host, ports=ports, with_demo=demo)
+                              host=host, main_port=main_port, pets_port=pets_port,
+                              with_demo=demo)
     except (ConfigurationError, dev_runner.DevError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     raise typer.Exit(code)
-
-
-def _with_sidecar_ports(command):
-    """`--<name>-port` for every installed sidecar, defaulting to its declared port."""
-    signature = inspect.signature(command)
-    fixed = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
-    options = [
-        inspect.Parameter(f"{sidecar.name}_port", inspect.Parameter.KEYWORD_ONLY,
-                          default=sidecar.default_port,
-                          annotation=Annotated[int, typer.Option(help=f"Port of {sidecar.title}")])
-        for sidecar in SIDECARS.values()
-    ]
-    command.__signature__ = signature.replace(parameters=[*fixed, *options])
-    return command
-
-
-app.command()(_with_sidecar_ports(dev))
 
 
 @app.command()
 def serve(
     service: Service,
     host: str = "127.0.0.1",
-    port: Annotated[int | None, typer.Option(help="Default: 8000 main; a sidecar's own")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: 8000 main, 8001 pets")] = None,
     workers: int = 1,
 ) -> None:
     """Serve one service against the configured databases: production unless PANAMIA_ENV
@@ -105,19 +80,15 @@ def serve(
         settings = _settings().require_runtime()
         create_mailer(settings)  # a malformed SMTP_URL is named here, not in a traceback
     except ConfigurationError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     missing = [name for name, value in (("POSTGRES_URL", settings.postgres_url),
                                         ("MONGODB_URL", settings.mongodb_url)) if not value]
     if missing:
-        raise _fail(f"set {' and '.join(missing)} (or run `panamia dev`, which starts "
+        raise fail(f"set {' and '.join(missing)} (or run `panamia dev`, which starts "
                     "embedded servers)")
-    if service.value == "main":
-        factory, default_port = "panamia.apps.main:create_app", MAIN_PORT
-    else:
-        factory = registry.entry_point_value(service.value)
-        default_port = SIDECARS[service.value].default_port
     uvicorn.run(
-        factory, factory=True, host=host, port=port or default_port, workers=workers,
+        f"panamia.apps.{service.value}:create_app", factory=True, host=host,
+        port=port or (8000 if service is Service.main else 8001), workers=workers,
         proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_config=uvicorn_log_config(),
     )
 
@@ -134,11 +105,11 @@ def purge() -> None:
 
     settings = _settings()
     if not settings.postgres_url:
-        raise _fail("set POSTGRES_URL to the database to purge")
+        raise fail("set POSTGRES_URL to the database to purge")
     try:
         deleted = asyncio.run(housekeeping.purge_once(settings))
     except (InterfaceError, DBAPIError, OSError) as exc:
-        raise _fail(f"PostgreSQL is unreachable or not migrated: {exc}") from None
+        raise fail(f"PostgreSQL is unreachable or not migrated: {exc}") from None
     for kind, count in deleted.items():
         typer.echo(f"{kind}: {count} deleted")
 
@@ -154,7 +125,7 @@ def demo_reset() -> None:
 
     settings = _settings()
     if not (settings.postgres_url and settings.mongodb_url):
-        raise _fail("set POSTGRES_URL and MONGODB_URL to the databases `panamia dev` printed")
+        raise fail("set POSTGRES_URL and MONGODB_URL to the databases `panamia dev` printed")
 
     async def rebuild() -> None:
         resources = Resources.open(settings.require_runtime(), "cli")
@@ -166,5 +137,5 @@ def demo_reset() -> None:
     try:
         asyncio.run(rebuild())
     except (demo.DemoRefused, ConfigurationError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     Console().print(f"demo community rebuilt: sign in as {demo.SIGN_IN_EXAMPLE}")

@@ -1,4 +1,4 @@
-"""`panamia doctor`: do the two databases still agree?
+"""`panamia doctor` and `GET /api/admin/consistency`: do the two databases still agree?
 
 For every reference in the map (panamia.references), the distinct ids MongoDB holds are
 streamed out and checked against PostgreSQL a chunk at a time, never one query per
@@ -12,13 +12,21 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import typer
 from fastapi import APIRouter, Query
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 from sqlalchemy import column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panamia import references
+from panamia.cli_support import age, run_with_resources
 from panamia.db.mongo import MongoDatabase
+from panamia.errors import Forbidden, Unavailable, responses
 from panamia.identity.dependencies import AdminUser
 from panamia.outbox import service as outbox_service
+from panamia.outbox.service import OldestEvent
 from panamia.references import REFERENCES, OnUserDelete, Reference
 from panamia.resources import Resources, ResourcesDep
 from panamia.schemas import Schema
@@ -26,6 +34,7 @@ from panamia.schemas import Schema
 CHUNK = 1000
 SAMPLE = 5
 DEFAULT_STALE_AFTER = timedelta(minutes=15)
+console = Console()
 
 
 class ReferenceFinding(Schema):
@@ -39,19 +48,10 @@ class ReferenceFinding(Schema):
     problem: bool
 
 
-class StaleEvent(Schema):
-    id: str
-    topic: str
-    created_at: datetime
-    attempts: int
-    last_error: str | None
-    next_attempt_at: datetime
-
-
 class StaleEvents(Schema):
     stale_after_minutes: float
     count: int
-    oldest: StaleEvent | None
+    oldest: OldestEvent | None
 
 
 class ConsistencyReport(Schema):
@@ -125,7 +125,7 @@ async def check(
         oldest = await outbox_service.oldest_undelivered(session, created_before=cutoff)
     stale = StaleEvents(
         stale_after_minutes=stale_after.total_seconds() / 60, count=stale_count,
-        oldest=StaleEvent.model_validate(oldest, from_attributes=True) if oldest else None,
+        oldest=oldest,
     )
     return ConsistencyReport(
         ok=not stale_count and not any(f.problem for f in findings),
@@ -137,8 +137,7 @@ router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 
 @router.get("/consistency", response_model=ConsistencyReport,
-            responses={403: {"description": "Administrators only"},
-                       503: {"description": "A database is unreachable"}})
+            responses=responses((Forbidden, "Administrators only"), Unavailable))
 async def consistency(
     _: AdminUser, resources: ResourcesDep,
     stale_after: Annotated[float, Query(alias="staleAfter", ge=0, le=60 * 24 * 365)] = (
@@ -147,3 +146,48 @@ async def consistency(
     """What `panamia doctor` reports: references naming no user, and outbox events
     undelivered for longer than `staleAfter` minutes. `ok` is false when either is found."""
     return await check(resources, stale_after=timedelta(minutes=stale_after))
+
+
+def _print_report(report: ConsistencyReport) -> None:
+    table = Table("reference", "when user deleted", "ids naming no user", "documents",
+                  "awaiting relay", "state")
+    for f in report.references:
+        state = "[red]orphans[/red]" if f.problem else (
+            "kept" if f.documents else "[green]ok[/green]")
+        table.add_row(f"{f.reference} -> {f.target}", f.on_user_delete.value,
+                      str(f.missing_ids), str(f.documents), str(f.awaiting_relay), state)
+    console.print(table)
+    for f in report.references:
+        if f.problem:
+            console.print(f"{f.reference}: e.g. {', '.join(f.sample_ids)}", soft_wrap=True)
+    stale = report.stale_events
+    line = (f"outbox events undelivered for over {stale.stale_after_minutes:g} minutes: "
+            f"{stale.count}")
+    if stale.oldest:
+        line += (f"; oldest {stale.oldest.id} ({stale.oldest.topic}), "
+                 f"waiting {age(stale.oldest.created_at)}"
+                 + (f", last error: {escape(stale.oldest.last_error)}"
+                    if stale.oldest.last_error else ""))
+    console.print(line, soft_wrap=True)
+    console.print("[green]consistent[/green]" if report.ok else "[red]inconsistent[/red]")
+
+
+def command(
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON")] = False,
+    stale_after: Annotated[float, typer.Option(
+        min=0, help="Minutes after which an undelivered outbox event is a problem")] = (
+        DEFAULT_STALE_AFTER.total_seconds() / 60),
+    show_references: Annotated[bool, typer.Option(
+        "--references", help="Print the map of cross-database references as Markdown")] = False,
+) -> None:
+    """Check that MongoDB and PostgreSQL agree; exit 1 when they do not."""
+    if show_references:
+        typer.echo(references.markdown(), nl=False)
+        return
+    report = run_with_resources(
+        "cli", lambda r: check(r, stale_after=timedelta(minutes=stale_after)))
+    if as_json:
+        typer.echo(report.model_dump_json(by_alias=True, indent=2))
+    else:
+        _print_report(report)
+    raise typer.Exit(0 if report.ok else 1)

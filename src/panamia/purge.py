@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Table, delete, or_, select, tuple_
 
-from panamia import ratelimit
 from panamia.db.postgres import Sessionmaker, create_engine, create_sessionmaker
+from panamia.identity import ratelimit
 from panamia.identity.models import Session, VerificationToken
 from panamia.outbox.models import OutboxEvent
 from panamia.resources import Resources

@@ -1,4 +1,5 @@
-"""What every service's app shares: resources, error envelope, CSRF, health, cookie refresh."""
+"""What every service's app shares: resources, error envelope, CSRF, health, cookie refresh,
+and what every page's layout shows (who is signed in, the unread badge)."""
 
 import asyncio
 import logging
@@ -9,11 +10,13 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from panamia import headers
+from panamia import headers, pages
 from panamia.bodies import BodyLimit
 from panamia.errors import install_error_handlers
 from panamia.identity.csrf import verify_csrf
+from panamia.identity.pages import signed_in_layout
 from panamia.logs import install_redaction
+from panamia.notifications.pages import unread_badge
 from panamia.resources import Resources
 from panamia.schema.mongo_indexes import ensure_indexes
 from panamia.settings import Settings
@@ -150,6 +153,7 @@ def create_service(
     app.add_middleware(RefreshedSessionCookie)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     headers.install(app, settings)  # outermost: every answer carries them
+    pages.add_to_layout(app, signed_in_layout, unread_badge)
     app.include_router(health_router())
     for router in routers:
         app.include_router(router)

@@ -11,8 +11,9 @@ from click.testing import Result
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from panamia import doctor
 from panamia.db.postgres import create_engine
-from panamia.outbox.cli import doctor_command, outbox_app
+from panamia.outbox.cli import outbox_app
 from panamia.resources import Resources
 from panamia.schema import migrate
 from panamia.settings import Settings, get_settings
@@ -68,7 +69,7 @@ def cli_app() -> typer.Typer:
     """The commands wired as the top-level `panamia` CLI wires them."""
     app = typer.Typer()
     app.add_typer(outbox_app, name="outbox")
-    app.command("doctor")(doctor_command)
+    app.command("doctor")(doctor.command)
     return app
 
 

@@ -1,8 +1,8 @@
 """The main app: identity and sign-in, content, and the pages people use."""
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
-from panamia import doctor, pages, purge
+from panamia import demo, doctor, pages, purge
 from panamia.articles import pages as article_pages
 from panamia.articles.routes import router as articles_router
 from panamia.identity import account, devices, oauth
@@ -11,7 +11,6 @@ from panamia.identity.routes import dev_router, router as identity_router
 from panamia.notifications import pages as notification_pages
 from panamia.notifications.routes import router as notifications_router
 from panamia.outbox import relay
-from panamia.pages import home
 from panamia.profiles import pages as profile_pages
 from panamia.profiles.routes import router as profiles_router
 from panamia.resources import Resources
@@ -25,7 +24,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
                account.router, devices.router, notifications_router, doctor.router]
     if settings.dev_outbox:
         routers.append(dev_router)
-    routers += [home.router, identity_pages.router, devices.page_router, profile_pages.router,
+    routers += [identity_pages.router, devices.page_router, profile_pages.router,
                 article_pages.router, notification_pages.router]
     app = create_service(
         settings, title="Pana MIA", process_name="app", routers=routers, resources=resources,
@@ -33,4 +32,10 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     )
     oauth.install(app, settings)
     pages.install(app)
+    pages.add_to_layout(app, demo_sign_in_example)
     return app
+
+
+async def demo_sign_in_example(request: Request) -> pages.LayoutPart:
+    """The address the sign-in page suggests under `panamia dev` (see `demo.py`)."""
+    return pages.LayoutPart({"demo_email": demo.SIGN_IN_EXAMPLE})

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query, Response
 from panamia.articles import invitations, service
 from panamia.articles.schemas import ArticleCreate, ArticlePage, ArticlePatch, ArticleView
 from panamia.identity.dependencies import SIGNED_IN, CurrentUser, OptionalUser
-from panamia.profiles.schemas import ScreennameLookup
+from panamia.identity.schemas import ScreennameLookup
 from panamia.resources import ResourcesDep
 
 router = APIRouter(prefix="/api/articles", tags=["articles"])

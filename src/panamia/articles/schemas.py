@@ -7,7 +7,7 @@ from pydantic import AfterValidator, Field
 
 from panamia.articles.documents import Body, CoAuthorIds, Excerpt, Slug, Status, Tags, Title
 from panamia.fields import Strict, reject_null
-from panamia.profiles.schemas import Person
+from panamia.identity.schemas import Person
 from panamia.schemas import Schema
 
 

@@ -31,8 +31,8 @@ from panamia.articles.schemas import (
 )
 from panamia.errors import Conflict, Forbidden, NotFound, Unauthorized
 from panamia.fields import mongo_now, normalize_label
+from panamia.identity import people
 from panamia.identity.dependencies import Principal
-from panamia.profiles import people
 from panamia.resources import Resources
 
 SLUG_ATTEMPTS = 5

@@ -1,5 +1,6 @@
 """Cookie names and attributes shared by every service (Auth.js names, so a Next.js app agrees)."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from starlette.requests import Request
@@ -57,11 +58,15 @@ def set_session_cookie(response: Response, settings: Settings, token: str, expir
     )
 
 
+def _header(write: Callable[[Response], None]) -> str:
+    scratch = Response()
+    write(scratch)
+    return scratch.headers["set-cookie"]
+
+
 def session_cookie_header(settings: Settings, token: str, expires: datetime) -> str:
     """The Set-Cookie header value, for middleware that re-sends a refreshed expiry."""
-    scratch = Response()
-    set_session_cookie(scratch, settings, token, expires)
-    return scratch.headers["set-cookie"]
+    return _header(lambda response: set_session_cookie(response, settings, token, expires))
 
 
 def clear_session_cookies(response: Response, settings: Settings, names: tuple[str, ...]):
@@ -72,6 +77,10 @@ def clear_session_cookies(response: Response, settings: Settings, names: tuple[s
 def set_csrf_cookie(response: Response, settings: Settings, value: str):
     shared = bool(settings.auth_cookie_domain)
     response.set_cookie(csrf_cookie_name(settings), value, **_cookie_kwargs(settings, shared=shared))
+
+
+def csrf_cookie_header(settings: Settings, value: str) -> str:
+    return _header(lambda response: set_csrf_cookie(response, settings, value))
 
 
 def signed_in_redirect(

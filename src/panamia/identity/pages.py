@@ -4,16 +4,33 @@ from typing import Annotated
 
 from fastapi import Query, Request
 
-from panamia import demo, pages, ratelimit
+from panamia import pages
 from panamia.errors import Conflict, Invalid, NotFound, TooManyRequests, Unavailable
-from panamia.identity import account, cookies, service
-from panamia.identity.dependencies import CurrentUser, session_cookie
+from panamia.identity import account, cookies, ratelimit, service
+from panamia.identity.dependencies import CurrentUser, resolve_principal, session_cookie
+from panamia.identity.tokens import csrf_cookie_value, csrf_token_from_cookie, new_token
 from panamia.mail import DevOutbox
 
 router = pages.page_router()
 CallbackUrl = Annotated[str | None, Query(alias="callbackUrl", max_length=2048)]
 LINK_FAILED = ("That sign-in link is invalid, expired or already used. "
                "Enter your email below and we will send you a new one.")
+
+
+async def signed_in_layout(request: Request) -> pages.LayoutPart:
+    """Every page's signed-in `user` and the `csrf_token` its forms send (the token's cookie
+    is set when the browser has none)."""
+    resources = pages.resources_of(request)
+    settings = resources.settings
+    user = await resolve_principal(request, resources)
+    token = csrf_token_from_cookie(
+        request.cookies.get(cookies.csrf_cookie_name(settings)), settings.secret
+    )
+    if token is not None:
+        return pages.LayoutPart({"user": user, "csrf_token": token})
+    token = new_token()
+    cookie = cookies.csrf_cookie_header(settings, csrf_cookie_value(token, settings.secret))
+    return pages.LayoutPart({"user": user, "csrf_token": token}, [cookie])
 
 
 def providers(request: Request) -> list[tuple[str, str]]:
@@ -27,7 +44,7 @@ async def sign_in_page(request: Request, *, callback_url: str | None, status: in
     return await pages.render(
         request, "signin.html", status=status, title="Sign in", nav="signin",
         providers=providers(request), callback_url=callback_url or "/account",
-        demo_email=demo.SIGN_IN_EXAMPLE, **context,
+        **context,
     )
 
 

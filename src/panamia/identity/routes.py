@@ -8,9 +8,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import ValidationError
 
-from panamia import pages, ratelimit
+from panamia import pages
 from panamia.errors import NotFound
-from panamia.identity import cookies, service
+from panamia.identity import cookies, ratelimit, service
 from panamia.identity.dependencies import CurrentUser, OptionalUser, session_cookie
 from panamia.identity.schemas import (
     CsrfToken,
@@ -174,10 +174,7 @@ async def session(user: OptionalUser) -> SessionInfo | dict:
     if user is None:
         return {}
     return SessionInfo(
-        user=SessionUser(
-            id=user.id, email=user.email, name=user.name, image=user.image,
-            screenname=user.screenname, role=user.role, is_admin=user.is_admin,
-        ),
+        user=SessionUser.of(user),
         expires=user.expires,
     )
 

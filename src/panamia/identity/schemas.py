@@ -1,8 +1,22 @@
+"""Identity's bodies and answers at the HTTP edge, and how content shows a person."""
+
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from panamia.identity.dependencies import Principal
 from panamia.schemas import Schema
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# A screenname to look up (path or query), compared in PostgreSQL, whose text cannot hold NUL.
+ScreennameLookup = Annotated[str, AfterValidator(_no_nul)]
 
 
 class EmailSignIn(Schema):
@@ -11,7 +25,17 @@ class EmailSignIn(Schema):
     csrf_token: str | None = None
 
 
+class Person(Schema):
+    """Someone as others see them: never the email."""
+
+    id: str
+    screenname: str | None
+    name: str | None
+
+
 class SessionUser(Schema):
+    """The signed-in user, as the session answers and the own profile shows them."""
+
     id: str
     email: str
     name: str | None
@@ -19,6 +43,11 @@ class SessionUser(Schema):
     screenname: str | None
     role: str
     is_admin: bool
+
+    @classmethod
+    def of(cls, principal: Principal) -> "SessionUser":
+        """The edge shape of the request's principal (which also holds its session)."""
+        return cls.model_validate(principal, from_attributes=True)
 
 
 class SessionInfo(Schema):

@@ -9,9 +9,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panamia import ratelimit
 from panamia.db.postgres import new_id, violation
 from panamia.errors import Conflict, DomainError, Invalid
+from panamia.identity import ratelimit
 from panamia.identity.dependencies import SESSION_MAX_AGE, absolute_end
 from panamia.identity.emails import normalize_email
 from panamia.identity.models import Session, User, VerificationToken

@@ -3,19 +3,16 @@
 Wire into the top-level CLI with `app.add_typer(legacy_app, name="legacy")`; until then
 `python -m panamia.legacy.cli …`.
 
-Phase 3 plugs in through `panamia.legacy.refs.run_refs(mongo, db, *, batch_size, ticker)`
-(see its docstring): `run` calls it after phase 2 (`--phase all`) or alone (`--phase refs`)
-and prints its checkpoints (steps `refs:…`) in the same summary table.
+Phase 3 is `panamia.legacy.refs.run_refs`: `run` calls it after phase 2 (`--phase all`) or
+alone (`--phase refs`) and prints its checkpoints (steps `refs:…`) in the same summary table.
 """
 
 import asyncio
-import importlib
 import json
 import re
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from pathlib import Path
-from types import ModuleType
 from typing import Annotated, TypeVar
 
 import typer
@@ -27,9 +24,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError, InterfaceError
 
+from panamia.cli_support import fail
 from panamia.db.mongo import create_client
 from panamia.db.postgres import create_engine, create_sessionmaker
-from panamia.legacy import auth, progress, report
+from panamia.legacy import auth, progress, refs, report
 from panamia.legacy.plan import plan_auth
 from panamia.legacy.progress import Checkpoint, Move
 from panamia.legacy.sources import USERS
@@ -39,7 +37,6 @@ legacy_app = typer.Typer(
     help="Move NextAuth's MongoDB auth data into PostgreSQL (seed phases 2 and 3).",
     no_args_is_help=True)
 console = Console()
-err = Console(stderr=True)
 T = TypeVar("T")
 
 
@@ -69,18 +66,13 @@ AliasOption = Annotated[list[str] | None, typer.Option(
                     "resolve to the user with the same email (or screenname); repeatable")]
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
-    return typer.Exit(code)
-
-
 def _secret(settings: Settings) -> str:
     if settings.auth_secret:
         return settings.auth_secret
     kept = settings.panamia_data_dir / "auth_secret"
     if not settings.is_production and kept.exists() and kept.read_text().strip():
         return kept.read_text().strip()  # the one `panamia dev` uses; read, never created
-    raise _fail("set AUTH_SECRET to the apps' value: sessions are stored as HMACs keyed by "
+    raise fail("set AUTH_SECRET to the apps' value: sessions are stored as HMACs keyed by "
                 "it, so another secret would sign everyone out")
 
 
@@ -108,7 +100,7 @@ async def _require_users_collection(mongo, prefix: str) -> None:
 def _keep_roles(names: list[str] | None) -> frozenset[str]:
     for name in names or ():
         if not ROLE.fullmatch(name):
-            raise _fail(f"--keep-role {name!r}: a role is 1 to 32 of a-z 0-9 _ -, starting "
+            raise fail(f"--keep-role {name!r}: a role is 1 to 32 of a-z 0-9 _ -, starting "
                         "with a letter")
     return frozenset(names or ())
 
@@ -122,10 +114,10 @@ def _with_move(mongo_url: str | None, mongo_db: str | None, prefix: str, batch_s
     try:
         settings = get_settings()
     except ValidationError as exc:
-        raise _fail(f"the environment does not hold valid settings: {exc}") from None
+        raise fail(f"the environment does not hold valid settings: {exc}") from None
     mongo_url = mongo_url or settings.mongodb_url
     if not settings.postgres_url or not mongo_url:
-        raise _fail("set POSTGRES_URL, and MONGODB_URL or --mongo-url")
+        raise fail("set POSTGRES_URL, and MONGODB_URL or --mongo-url")
     secret = _secret(settings)
 
     async def main() -> T:
@@ -147,11 +139,11 @@ def _with_move(mongo_url: str | None, mongo_db: str | None, prefix: str, batch_s
     try:
         return asyncio.run(main())
     except (Refused, auth.CheckpointsLost) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except ConnectionFailure as exc:
-        raise _fail(f"MongoDB is unreachable: {exc}") from None
+        raise fail(f"MongoDB is unreachable: {exc}") from None
     except (InterfaceError, DBAPIError, OSError) as exc:
-        raise _fail(f"PostgreSQL is unreachable or not migrated (`panamia db deploy`): {exc}"
+        raise fail(f"PostgreSQL is unreachable or not migrated (`panamia db deploy`): {exc}"
                     ) from None
 
 
@@ -166,15 +158,6 @@ def _print_summary(checkpoints: list[Checkpoint], title: str) -> None:
                            ("roles", "legacy roles seen -> what they became")):
         if table := report.detail_table(checkpoints, group, heading):
             console.print(table)
-
-
-def _refs_module() -> ModuleType | None:
-    try:
-        return importlib.import_module("panamia.legacy.refs")
-    except ModuleNotFoundError as exc:
-        if exc.name == "panamia.legacy.refs":
-            return None
-        raise
 
 
 @legacy_app.command("plan")
@@ -202,16 +185,14 @@ def run_command(
 ) -> None:
     """Run the move; rerun after any failure or kill, it resumes at its last checkpoint."""
     keep_roles = _keep_roles(keep_role)
-    refs = _refs_module() if phase is not Phase.auth else None
-    if phase is Phase.refs and refs is None:
-        raise _fail("phase refs is not there yet (panamia.legacy.refs)")
-    if refs is not None:
-        _check_refs(refs, ref, alias)
+    with_refs = phase is not Phase.auth
+    if with_refs:
+        _check_refs(ref, alias)
 
     async def go(move: Move) -> tuple[list[Checkpoint], int]:
         if phase in (Phase.auth, Phase.all):
             await auth.run_auth(move)
-        if refs is not None:
+        if with_refs:
             await refs.run_refs(move.mongo, move.db, batch_size=move.batch_size,
                                 ticker=move.ticker, refs=ref or (), aliases=alias or ())
         written = await report.write_rejects(move.db, rejects)
@@ -221,8 +202,6 @@ def run_command(
     checkpoints, written = _with_move(mongo_url, mongo_db, prefix, batch_size, go,
                                       reads_phase2=phase is not Phase.refs,
                                       keep_roles=keep_roles)
-    if phase is Phase.all and refs is None:
-        err.print("[yellow]phase refs skipped:[/yellow] panamia.legacy.refs is not there yet")
     _print_summary(checkpoints, "legacy move")
     console.print(f"{written} rejected record(s) in {escape(str(rejects))} "
                   "(and the legacy_rejects table)", soft_wrap=True)
@@ -231,12 +210,12 @@ def run_command(
 
 # --- phase 3's other commands: rollback-refs, verify, finalize ---
 
-def _check_refs(refs: ModuleType, ref: list[str] | None, alias: list[str] | None) -> None:
+def _check_refs(ref: list[str] | None, alias: list[str] | None) -> None:
     try:
         refs.paths_for(ref or ())
         [refs.Alias.parse(a) for a in alias or ()]
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 @legacy_app.command("rollback-refs")
@@ -245,9 +224,7 @@ def rollback_refs_command(
     mongo_url: MongoUrl = None, mongo_db: MongoDb = None, prefix: Prefix = "nextauth_",
 ) -> None:
     """Put the legacy references back from `_legacyRefs` and remove it (undoes phase 3)."""
-    from panamia.legacy import refs
-
-    _check_refs(refs, ref, None)
+    _check_refs(ref, None)
     counts = _with_move(mongo_url, mongo_db, prefix, batch_size, lambda move: refs.rollback_refs(
         move.mongo, move.db, refs=ref or (), batch_size=move.batch_size))
     console.print(f"{counts['documents']} document(s), {counts['restored']} reference path(s) "
@@ -265,9 +242,9 @@ def verify_command(
     prefix: Prefix = "nextauth_",
 ) -> None:
     """Check the move is complete and faithful; exit 1 on any mismatch."""
-    from panamia.legacy import refs, verify
+    from panamia.legacy import verify
 
-    _check_refs(refs, ref, None)
+    _check_refs(ref, None)
     result = _with_move(mongo_url, mongo_db, prefix, progress.DEFAULT_BATCH_SIZE,
                         lambda move: verify.verify(move.mongo, move.db, prefix=move.prefix,
                                                    secret=move.secret, sample=sample,
@@ -304,7 +281,7 @@ def finalize_command(
                                   move.mongo, move.db, archive, prefix=move.prefix,
                                   secret=move.secret, sample=sample))
     except finalize.Refused as exc:
-        raise _fail(f"finalize refused: {exc}", code=1) from None
+        raise fail(f"finalize refused: {exc}", code=1) from None
     for name, entry in manifest.collections.items():
         console.print(f"{name}: {entry['documents']} document(s) in {entry['file']} "
                       f"(sha256 {entry['sha256']}), dropped", soft_wrap=True)

@@ -4,12 +4,13 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Path, Query, Request
+from pymongo.errors import PyMongoError
 
 from panamia import pages
-from panamia.identity.dependencies import CurrentUser
+from panamia.identity import people
+from panamia.identity.dependencies import CurrentUser, resolve_principal
 from panamia.notifications import service
 from panamia.notifications.schemas import Notification
-from panamia.profiles import people
 
 router = pages.page_router()
 SYSTEM = "Pana MIA"
@@ -18,6 +19,19 @@ VERBS = {
     "Invite": "invited you to co-author", "Offer": "asked to book", "Accept": "accepted",
     "Reject": "declined", "Announce": "shared",
 }
+
+
+async def unread_badge(request: Request) -> pages.LayoutPart:
+    """The header's `unread` count; a page still renders, without it, while MongoDB is
+    unreachable."""
+    resources = pages.resources_of(request)
+    user = await resolve_principal(request, resources)
+    if user is None:
+        return pages.LayoutPart({"unread": None})
+    try:
+        return pages.LayoutPart({"unread": await service.unread_count(resources, user.id)})
+    except PyMongoError:
+        return pages.LayoutPart({"unread": None})
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.db.postgres import new_id
 from panamia.outbox.models import OutboxEvent
+from panamia.schemas import Schema
 
 NOTIFICATION_CREATE = "notification.create"
 USER_DELETED = "user.deleted"
@@ -32,8 +33,10 @@ async def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any]) ->
     return event_id
 
 
-@dataclass(frozen=True)
-class OldestEvent:
+class OldestEvent(Schema):
+    """The undelivered event waiting longest, as `panamia outbox status` and `panamia doctor`
+    report it."""
+
     id: str
     topic: str
     created_at: datetime
@@ -77,7 +80,7 @@ async def oldest_undelivered(
     if created_before is not None:
         query = query.where(OutboxEvent.created_at < created_before)
     row = (await session.execute(query)).first()
-    return OldestEvent(*row) if row else None
+    return OldestEvent(**row._mapping) if row else None
 
 
 async def count_undelivered(session: AsyncSession, created_before: datetime) -> int:

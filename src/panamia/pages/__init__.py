@@ -2,7 +2,8 @@
 
 A domain's `pages.py` builds its router with `page_router()`, answers with
 `render(request, "template.html", **context)` or `redirect(request, url, notice=...)`,
-and the app factory calls `install(app)` once.
+and the app factory calls `install(app)` once. What every page's layout shows of a domain
+(who is signed in, a badge) comes from hooks the app adds with `add_to_layout`.
 """
 
 from fastapi import FastAPI
@@ -13,6 +14,8 @@ from panamia.pages.errors import error_page, html_for_browsers, page_router, wan
 from panamia.pages.forms import field_errors, invalid_errors, read_form, split_list
 from panamia.pages.rendering import (
     STATIC_DIR,
+    LayoutPart,
+    add_to_layout,
     here,
     local_path,
     redirect,
@@ -21,8 +24,9 @@ from panamia.pages.rendering import (
 )
 
 __all__ = [
-    "error_page", "field_errors", "here", "install", "invalid_errors", "local_path",
-    "page_router", "read_form", "redirect", "render", "resources_of", "split_list", "wants_html",
+    "LayoutPart", "add_to_layout", "error_page", "field_errors", "here", "install",
+    "invalid_errors", "local_path", "page_router", "read_form", "redirect", "render",
+    "resources_of", "split_list", "wants_html",
 ]
 
 

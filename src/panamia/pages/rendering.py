@@ -1,20 +1,17 @@
 """One Jinja2 environment and one `render` that every page of every service goes through."""
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import Environment, FileSystemLoader
-from pymongo.errors import PyMongoError
 
-from panamia.identity import cookies
-from panamia.identity.dependencies import Principal, resolve_principal
-from panamia.identity.tokens import csrf_cookie_value, csrf_token_from_cookie, new_token
 from panamia.mail import DevOutbox
-from panamia.notifications import service as notifications_service
 from panamia.pages.markdown import render_markdown
 from panamia.resources import Resources
 from panamia.settings import Settings
@@ -74,45 +71,48 @@ def _read_flash(request: Request, settings: Settings) -> str | None:
         return None
 
 
-async def _unread(resources: Resources, user: Principal | None) -> int | None:
-    """The header badge; a page still renders, without it, while MongoDB is unreachable."""
-    if user is None:
-        return None
-    try:
-        return await notifications_service.unread_count(resources, user.id)
-    except PyMongoError:
-        return None
+@dataclass(frozen=True)
+class LayoutPart:
+    """What one layout hook adds to a page: template context, and the Set-Cookie header
+    values the response must carry."""
+
+    context: dict
+    set_cookies: list[str] = field(default_factory=list)
+
+
+LayoutHook = Callable[[Request], Awaitable[LayoutPart]]
+
+
+def add_to_layout(app: FastAPI, *hooks: LayoutHook) -> None:
+    """Have every page of `app` show what `hooks` give (who is signed in, the forms' CSRF
+    token, a badge): the app composes them, so this machinery knows no domain."""
+    app.state.layout_hooks = [*getattr(app.state, "layout_hooks", ()), *hooks]
 
 
 async def render(request: Request, template: str, *, status: int = 200, **context) -> HTMLResponse:
-    """Render `template` with what the layout needs: the signed-in `user`, the `csrf_token`
-    for forms (its cookie is set here when missing), the `unread` count, both services'
-    URLs, a one-time `notice`, and empty `errors`/`values`/`labels` unless the page passes
-    them (`labels` names each field in the error summary)."""
+    """Render `template` with what the layout needs: what the app's layout hooks give (the
+    signed-in `user`, the `csrf_token` for forms, the `unread` count), both services' URLs, a
+    one-time `notice`, and empty `errors`/`values`/`labels` unless the page passes them
+    (`labels` names each field in the error summary)."""
     resources = resources_of(request)
     settings = resources.settings
-    user = await resolve_principal(request, resources)
-    token = csrf_token_from_cookie(
-        request.cookies.get(cookies.csrf_cookie_name(settings)), settings.secret
-    )
-    new_csrf_cookie = None
-    if token is None:
-        token = new_token()
-        new_csrf_cookie = csrf_cookie_value(token, settings.secret)
+    parts = [await hook(request) for hook in getattr(request.app.state, "layout_hooks", ())]
     notice = _read_flash(request, settings)
     page = {
-        "request": request, "user": user, "csrf_token": token,
-        "unread": await _unread(resources, user),
+        "request": request, "user": None, "csrf_token": None, "unread": None,
         "auth_url": settings.auth_url, "pets_url": settings.pets_url,
         "dev_outbox": isinstance(resources.mailer, DevOutbox),
         "notice": notice, "error": None, "errors": {}, "values": {}, "labels": {},
     }
+    for part in parts:
+        page.update(part.context)
     html = environment.get_template(template).render({**page, **context})
     # Pages carry a person's data and a form token: never kept, so the back button after
     # signing out cannot show the signed-in page again.
     response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
-    if new_csrf_cookie:
-        cookies.set_csrf_cookie(response, settings, new_csrf_cookie)
+    for part in parts:
+        for cookie in part.set_cookies:
+            response.headers.append("set-cookie", cookie)
     if FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path="/", secure=settings.secure_cookies,
                                httponly=True, samesite="lax")

@@ -1,6 +1,6 @@
 """`panamia pets …`: operator commands of the pet-sitting sidecar.
 
-The sidecar's declaration (`panamia.pets.sidecar`) adds them to `panamia`.
+Wire into the top-level CLI with `app.add_typer(pets_app, name="pets")`.
 """
 
 import asyncio
@@ -8,21 +8,14 @@ from datetime import UTC, datetime
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.markup import escape
 from sqlalchemy.exc import DBAPIError, InterfaceError
 
+from panamia.cli_support import fail
 from panamia.db.postgres import create_engine, create_sessionmaker
 from panamia.pets.bookings import expiry
 from panamia.settings import get_settings
 
 pets_app = typer.Typer(help="The pet-sitting sidecar.", no_args_is_help=True)
-err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
-    return typer.Exit(code)
 
 
 @pets_app.command("expire")
@@ -32,9 +25,9 @@ def expire_command() -> None:
     try:
         settings = get_settings()
     except ValidationError as exc:
-        raise _fail(f"the environment does not hold valid settings: {exc}") from None
+        raise fail(f"the environment does not hold valid settings: {exc}") from None
     if not settings.postgres_url:
-        raise _fail("set POSTGRES_URL to the database to sweep")
+        raise fail("set POSTGRES_URL to the database to sweep")
 
     async def run() -> expiry.Swept:
         engine = create_engine(settings.postgres_url, "cli")
@@ -46,6 +39,6 @@ def expire_command() -> None:
     try:
         swept = asyncio.run(run())
     except (InterfaceError, DBAPIError, OSError) as exc:
-        raise _fail(f"PostgreSQL is unreachable or not migrated: {exc}") from None
+        raise fail(f"PostgreSQL is unreachable or not migrated: {exc}") from None
     typer.echo(f"expired {swept.expired} pending booking request(s); "
                f"purged {swept.keys_purged} idempotency key(s)")

@@ -1,4 +1,5 @@
-"""Profile pages: your account and profile editor, public profiles, the directory."""
+"""Profile pages: the front page, your account and profile editor, public profiles, the
+directory."""
 
 import re
 from typing import Annotated, Any
@@ -19,6 +20,8 @@ NETWORKS = {
     "website": "Website", "instagram": "Instagram", "facebook": "Facebook", "x": "X (Twitter)",
     "tiktok": "TikTok", "youtube": "YouTube", "spotify": "Spotify", "linkedin": "LinkedIn",
 }
+RECENT_ARTICLES = 5
+PEOPLE_SHOWN = 6
 LOCATION = ("city", "state", "zip", "lat", "lng")
 BLANK_CUSTOM_LINKS = 2
 CUSTOM_LINK = re.compile(r"^socialLinks\.customLinks\.(\d+)\.(label|url)$")
@@ -159,6 +162,16 @@ def public_links(profile: ProfileView) -> list[tuple[str, str]]:
     named = [(title, getattr(links, network)) for network, title in NETWORKS.items()]
     custom = [(link.label, link.url) for link in links.custom_links or []]
     return [(title, url) for title, url in named + custom if url]
+
+
+@router.get("/")
+async def home(request: Request):
+    """What Pana MIA is, recent articles, a few people."""
+    resources = pages.resources_of(request)
+    articles = await articles_service.list_articles(resources, None, page_size=RECENT_ARTICLES)
+    found = await service.directory(resources, q=None, category=None, page=1)
+    return await pages.render(request, "home.html", title="Welcome", articles=articles.items,
+                              people=found.items[:PEOPLE_SHOWN])
 
 
 @router.get("/people/{screenname}")

@@ -5,13 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from panamia.identity.dependencies import SIGNED_IN, CurrentUser
+from panamia.identity.schemas import ScreennameLookup
 from panamia.profiles import service
 from panamia.profiles.schemas import (
     DirectoryPage,
     OwnProfile,
     ProfilePatch,
     PublicProfile,
-    ScreennameLookup,
 )
 from panamia.resources import ResourcesDep
 

@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from panamia.fields import Strict, reject_null
+from panamia.identity.schemas import SessionUser
 from panamia.profiles.documents import (
     Bio,
     Categories,
@@ -19,15 +20,6 @@ from panamia.profiles.documents import (
 )
 from panamia.schemas import Schema, SingleLine
 
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-# A screenname to look up (path or query), compared in PostgreSQL, whose text cannot hold NUL.
-ScreennameLookup = Annotated[str, AfterValidator(_no_nul)]
 
 
 class ProfilePatch(Strict):
@@ -61,26 +53,8 @@ class PublicProfile(ProfileView):
     screenname: str | None
 
 
-class Person(Schema):
-    """Someone as others see them: never the email."""
-
-    id: str
-    screenname: str | None
-    name: str | None
-
-
-class UserView(Schema):
-    id: str
-    email: str
-    name: str | None
-    image: str | None
-    screenname: str | None
-    role: str
-    is_admin: bool
-
-
 class OwnProfile(Schema):
-    user: UserView = Field(description="From PostgreSQL, the authority on identity")
+    user: SessionUser = Field(description="From PostgreSQL, the authority on identity")
     profile: ProfileView = Field(description="From MongoDB")
 
 

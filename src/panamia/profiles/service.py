@@ -8,9 +8,10 @@ import bson
 from panamia.db.mongo import MongoDatabase
 from panamia.errors import Conflict, DomainError, NotFound, Unauthorized
 from panamia.fields import folded_words, mongo_now, normalize_label
-from panamia.identity import account
+from panamia.identity import account, people
 from panamia.identity.dependencies import Principal
-from panamia.profiles import documents, people, repository
+from panamia.identity.schemas import SessionUser
+from panamia.profiles import documents, repository
 from panamia.profiles.documents import ProfileDocument, ProfileFields
 from panamia.profiles.schemas import (
     DirectoryPage,
@@ -18,7 +19,6 @@ from panamia.profiles.schemas import (
     ProfilePatch,
     ProfileView,
     PublicProfile,
-    UserView,
 )
 from panamia.resources import Resources
 
@@ -61,18 +61,11 @@ async def ensure_profile(
     return profile
 
 
-def user_view(principal: Principal) -> UserView:
-    return UserView(
-        id=principal.id, email=principal.email, name=principal.name, image=principal.image,
-        screenname=principal.screenname, role=principal.role, is_admin=principal.is_admin,
-    )
-
-
 async def own_profile(resources: Resources, principal: Principal) -> OwnProfile:
     """The signed-in person as PostgreSQL knows them (read with the session, no extra query)
     and their profile document (created on this first access)."""
     profile = await ensure_profile(resources, principal.id, principal.name)
-    return OwnProfile(user=user_view(principal), profile=ProfileView.model_validate(profile))
+    return OwnProfile(user=SessionUser.of(principal), profile=ProfileView.model_validate(profile))
 
 
 def merge(current: ProfileFields, patch: ProfilePatch) -> ProfileFields:
@@ -113,7 +106,7 @@ async def update_profile(
             resources.mongo, principal.id, current.version, values
         )
         if saved is not None:
-            return OwnProfile(user=user_view(principal),
+            return OwnProfile(user=SessionUser.of(principal),
                               profile=ProfileView.model_validate(saved))
     raise Conflict("The profile kept changing while it was being saved; try again.")
 

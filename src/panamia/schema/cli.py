@@ -3,32 +3,23 @@
 import typer
 from rich.console import Console
 
+from panamia.cli_support import fail
 from panamia.settings import get_settings
 
 db_app = typer.Typer(help="Database migrations: write, check, apply, inspect.",
                      no_args_is_help=True)
 console = Console()
-err = Console(stderr=True)
 
 
 def postgres_url_for_migrations() -> str:
     settings = get_settings()
     url = settings.postgres_direct_url or settings.postgres_url
     if not url:
-        err.print("[red]error:[/red] set POSTGRES_URL (or POSTGRES_DIRECT_URL) to the database "
-                  "to migrate")
-        raise typer.Exit(2)
+        raise fail("set POSTGRES_URL (or POSTGRES_DIRECT_URL) to the database to migrate")
     return url
 
 
 # --- writing and checking migration files: new, validate, lint -------------------------
-
-
-def usage_error(message: str) -> typer.Exit:
-    from rich.markup import escape
-
-    err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
-    return typer.Exit(2)
 
 
 @db_app.command()
@@ -41,13 +32,14 @@ def new(
 ) -> None:
     """Write versions/<UTC timestamp>_NAME.py with its header and record it in migrations.sum."""
     from panamia.schema import governance
+    from panamia.schema.files import display
 
     url = postgres_url_for_migrations() if autogenerate else None
     try:
         path = governance.new_migration(name, ticket=ticket, purpose=purpose, postgres_url=url)
     except governance.GovernanceError as exc:
-        raise usage_error(str(exc)) from None
-    typer.echo(f"created {governance.display(path)}: review it and complete its header; "
+        raise fail(str(exc)) from None
+    typer.echo(f"created {display(path)}: review it and complete its header; "
                "if you edit it, run `panamia db hash` before committing")
 
 
@@ -62,11 +54,11 @@ def validate(
     from panamia.schema import governance
 
     if staged and base:
-        raise usage_error("give --staged or --base, not both")
+        raise fail("give --staged or --base, not both")
     try:
         problems = governance.validate(staged=staged, base=base)
     except governance.GovernanceError as exc:
-        raise usage_error(str(exc)) from None
+        raise fail(str(exc)) from None
     for problem in problems:
         typer.echo(str(problem))
     if problems:
@@ -92,7 +84,7 @@ def lint(names: list[str] | None = typer.Argument(
     try:
         findings = linting.lint(names or ())
     except LookupError as exc:
-        raise usage_error(str(exc)) from None
+        raise fail(str(exc)) from None
     for finding in findings:
         typer.echo(str(finding))
     if any(finding.allowed is None for finding in findings):
@@ -122,15 +114,12 @@ def _run(coroutine):
     """Run a deploy coroutine; its refusals and failures print their advice and exit 1."""
     import asyncio
 
-    from rich.markup import escape
-
     from panamia.schema.migrate import MigrationError
 
     try:
         return asyncio.run(coroutine)
     except MigrationError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise fail(str(exc), code=1) from None
 
 
 async def _with_mongo(use, *, required: bool):
@@ -140,8 +129,7 @@ async def _with_mongo(use, *, required: bool):
     settings = get_settings()
     if not settings.mongodb_url:
         if required:
-            err.print("[red]error:[/red] there are MongoDB steps to apply: set MONGODB_URL")
-            raise typer.Exit(2)
+            raise fail("there are MongoDB steps to apply: set MONGODB_URL")
         return await use(None)
     client = create_client(settings.mongodb_url, "migrate")
     try:
@@ -285,7 +273,7 @@ def resolve(
     from panamia.schema import deploy as deploying
 
     if applied == rolled_back:
-        raise usage_error("give exactly one of --applied and --rolled-back")
+        raise fail("give exactly one of --applied and --rolled-back")
     versions, _ = _dirs(versions_dir, None)
     _run(deploying.resolve(postgres_url_for_migrations(), name, applied=applied,
                            versions_dir=versions))
@@ -307,10 +295,10 @@ def rollback(
 
     settings = get_settings()
     if settings.panamia_env not in ("development", "test") and not yes_in_production:
-        raise usage_error(f"rollback destroys data and PANAMIA_ENV is {settings.panamia_env}: "
+        raise fail(f"rollback destroys data and PANAMIA_ENV is {settings.panamia_env}: "
                           "pass --yes-in-production if you mean it")
     if steps is not None and to is not None:
-        raise usage_error("give --steps or --to, not both")
+        raise fail("give --steps or --to, not both")
     versions, _ = _dirs(versions_dir, None)
     names = _run(deploying.rollback(postgres_url_for_migrations(), versions, steps=steps,
                                     to=to, lock_wait=lock_wait, say=_say))

@@ -6,6 +6,7 @@ a migration is and what its checksum means.
 
 import ast
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,11 @@ REVERSIBLE_VALUES = ("Yes", "No", "Partial")
 DATA_MIGRATION_VALUES = ("None", "Inline", "Separate script")
 TICKET = re.compile(r"^(PANA-\d+|N/A)$")
 LINT_ALLOW = re.compile(r"^Lint-Allow:\s*(?P<rule>\S+)\s+because\s+(?P<reason>\S.*)$")
+
+
+def display(path: Path) -> str:
+    """`path` relative to the working directory when it is under it, for messages."""
+    return os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 def checksum(content: bytes) -> str:

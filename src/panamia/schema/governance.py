@@ -8,7 +8,6 @@ fresh clone can tell a committed migration that was edited, deleted or renamed.
 
 import ast
 import hashlib
-import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from panamia.schema.files import (
     TICKET,
     VERSIONS_DIR,
     MigrationFile,
+    display,
     migration_files,
 )
 
@@ -44,10 +44,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{display(self.path)}: {self.rule}: {self.message}"
-
-
-def display(path: Path) -> str:
-    return os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 # --- the sum file -----------------------------------------------------------------------

@@ -16,8 +16,7 @@ import pglast
 from pglast import ast, visitors
 from pglast.enums import AlterTableType, ConstrType, ObjectType, TransactionStmtKind
 
-from panamia.schema.files import VERSIONS_DIR, MigrationFile, migration_files
-from panamia.schema.governance import display
+from panamia.schema.files import VERSIONS_DIR, MigrationFile, display, migration_files
 
 RULES = {
     "require-concurrent-index-creation": "CREATE INDEX without CONCURRENTLY on an existing "

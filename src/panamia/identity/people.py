@@ -6,7 +6,7 @@ from sqlalchemy import String, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from panamia.identity.models import User
-from panamia.profiles.schemas import Person
+from panamia.identity.schemas import Person
 from panamia.resources import Resources
 
 DELETED_NAME = "Deleted user"
