@@ -1,5 +1,6 @@
 """`panamia …`: run the platform, one service, or the database tooling."""
 
+import inspect
 from enum import Enum
 from typing import Annotated
 
@@ -14,24 +15,26 @@ from panamia.legacy.cli import legacy_app
 from panamia.logs import uvicorn_log_config
 from panamia.mail import create_mailer
 from panamia.outbox.cli import outbox_app
-from panamia.pets.cli import pets_app
 from panamia.schema.cli import db_app
 from panamia.settings import ConfigurationError, Settings, get_settings
+from panamia.sidecar import registry
 
 app = typer.Typer(help="Pana MIA: a community platform on PostgreSQL and MongoDB.",
                   no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
-app.add_typer(pets_app, name="pets")
 app.add_typer(legacy_app, name="legacy")
+SIDECARS = {sidecar.name: sidecar for sidecar in registry.discover()}
+for sidecar in SIDECARS.values():
+    if sidecar.cli:
+        app.add_typer(sidecar.cli, name=sidecar.name)
 demo_app = typer.Typer(help="The demo community for development.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 app.command("doctor")(doctor.command)
 
 
-class Service(str, Enum):
-    main = "main"
-    pets = "pets"
+Service = Enum("Service", {name: name for name in ("main", *SIDECARS)}, type=str)
+MAIN_PORT = 8000
 
 
 def _settings() -> Settings:
@@ -44,34 +47,50 @@ def _settings() -> Settings:
         raise fail(f"the environment does not hold valid settings: {problems}") from None
 
 
-@app.command()
 def dev(
     host: str = "127.0.0.1",
-    main_port: Annotated[int, typer.Option(help="Port of the main app")] = 8000,
-    pets_port: Annotated[int, typer.Option(help="Port of the pets sidecar")] = 8001,
+    main_port: Annotated[int, typer.Option(help="Port of the main app")] = MAIN_PORT,
     demo: Annotated[bool, typer.Option(help="Fill empty databases with the demo community")] = True,
+    **sidecar_ports: int,
 ) -> None:
     """Run everything locally: embedded databases unless POSTGRES_URL / MONGODB_URL are set,
-    migrations, the demo community (into empty databases), the main app and the pets sidecar."""
+    migrations, the demo community (into empty databases), the main app and every sidecar."""
     from panamia import dev as dev_runner
 
     settings = _settings()
     if "panamia_env" in settings.model_fields_set and settings.is_production:
         raise fail("`panamia dev` is for development: PANAMIA_ENV says production")
+    ports = {"main": main_port} | {name: sidecar_ports[f"{name}_port"] for name in SIDECARS}
     try:
         code = dev_runner.run(settings.model_copy(update={"panamia_env": "development"}),
-                              host=host, main_port=main_port, pets_port=pets_port,
-                              with_demo=demo)
+                              host=host, ports=ports, with_demo=demo)
     except (ConfigurationError, dev_runner.DevError) as exc:
         raise fail(str(exc)) from None
     raise typer.Exit(code)
+
+
+def _with_sidecar_ports(command):
+    """`--<name>-port` for every installed sidecar, defaulting to its declared port."""
+    signature = inspect.signature(command)
+    fixed = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    options = [
+        inspect.Parameter(f"{sidecar.name}_port", inspect.Parameter.KEYWORD_ONLY,
+                          default=sidecar.default_port,
+                          annotation=Annotated[int, typer.Option(help=f"Port of {sidecar.title}")])
+        for sidecar in SIDECARS.values()
+    ]
+    command.__signature__ = signature.replace(parameters=[*fixed, *options])
+    return command
+
+
+app.command()(_with_sidecar_ports(dev))
 
 
 @app.command()
 def serve(
     service: Service,
     host: str = "127.0.0.1",
-    port: Annotated[int | None, typer.Option(help="Default: 8000 main, 8001 pets")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: 8000 main; a sidecar's own")] = None,
     workers: int = 1,
 ) -> None:
     """Serve one service against the configured databases: production unless PANAMIA_ENV
@@ -86,9 +105,13 @@ def serve(
     if missing:
         raise fail(f"set {' and '.join(missing)} (or run `panamia dev`, which starts "
                     "embedded servers)")
+    if service.value == "main":
+        factory, default_port = "panamia.apps.main:create_app", MAIN_PORT
+    else:
+        factory = registry.entry_point_value(service.value)
+        default_port = SIDECARS[service.value].default_port
     uvicorn.run(
-        f"panamia.apps.{service.value}:create_app", factory=True, host=host,
-        port=port or (8000 if service is Service.main else 8001), workers=workers,
+        factory, factory=True, host=host, port=port or default_port, workers=workers,
         proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_config=uvicorn_log_config(),
     )
 

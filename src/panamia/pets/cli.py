@@ -1,6 +1,6 @@
 """`panamia pets …`: operator commands of the pet-sitting sidecar.
 
-Wire into the top-level CLI with `app.add_typer(pets_app, name="pets")`.
+The sidecar's declaration (`panamia.pets.sidecar`) adds them to `panamia`.
 """
 
 import asyncio
