@@ -8,7 +8,8 @@ from sqlalchemy import func, select, text, update
 
 from panamia.apps.pets import create_app
 from panamia.pets.bookings.expiry import sweep
-from panamia.pets.bookings.models import Booking, IdempotencyKey
+from panamia.pets.bookings.models import Booking
+from panamia.sidecar.models import IdempotencyKey
 from tests.conftest import asgi_client
 from tests.identity.factories import create_user
 from tests.pets.bookings.factories import FIRST_NIGHT, body, create_booking

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from panamia.db.postgres import Sessionmaker
-from panamia.pets.bookings import idempotency, notices, queries
+from panamia.pets.bookings import notices, queries
 from panamia.pets.bookings.service import view
 from panamia.pets.bookings.states import TRANSITIONS
 from panamia.resources import Resources
+from panamia.sidecar import idempotency
 
 # A request is 48 hours long; being a minute late to expire it costs nothing, and a confirm
 # after the 48 hours is refused by its own UPDATE whether or not the sweep has run.

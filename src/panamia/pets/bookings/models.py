@@ -10,19 +10,17 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
-    Integer,
     Numeric,
-    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from panamia.db.postgres import Base, Timestamped, new_id
+from panamia.sidecar.reservations import reservation_constraints
 
 STATUSES = ("pending", "confirmed", "declined", "cancelled", "completed", "expired")
 ACTIVE_STATUSES = ("pending", "confirmed")
@@ -32,16 +30,12 @@ MAX_NIGHTS = 90
 class Booking(Timestamped, Base):
     __tablename__ = "bookings"
     __table_args__ = (
-        # `[start, end)`: check-out day can be the next guest's check-in day. The CHECK on the
-        # dates matters: an empty range `[d, d)` overlaps nothing and would slip past.
-        ExcludeConstraint(
-            ("listing_id", "="),
-            (func.daterange(text("start_date"), text("end_date"), "[)"), "&&"),
-            name="ex_bookings_no_overlap",
-            using="gist",
-            where=text("status IN ('pending', 'confirmed')"),
+        # `[start, end)`: check-out day can be the next guest's check-in day.
+        *reservation_constraints(
+            "bookings", "listing_id", "start_date", "end_date", range_type="daterange",
+            active_statuses=ACTIVE_STATUSES, name="ex_bookings_no_overlap",
+            ordered="dates_ordered",
         ),
-        CheckConstraint("end_date > start_date", name="dates_ordered"),
         CheckConstraint(f"end_date - start_date <= {MAX_NIGHTS}", name="max_nights"),
         CheckConstraint("owner_id <> sitter_id", name="not_own_listing"),
         CheckConstraint(
@@ -84,24 +78,3 @@ class Booking(Timestamped, Base):
         ForeignKey("users.id", ondelete="SET NULL")
     )
 
-
-class IdempotencyKey(Base):
-    """A client's `Idempotency-Key`, scoped to its user, with the first answer it got."""
-
-    __tablename__ = "idempotency_keys"
-    __table_args__ = (PrimaryKeyConstraint("user_id", "key", name="pk_idempotency_keys"),)
-
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-    key: Mapped[str] = mapped_column(Text, nullable=False)
-    request_hash: Mapped[str] = mapped_column(Text, nullable=False)
-    response_status: Mapped[int | None] = mapped_column(Integer)
-    response_body: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
-    expires_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=text("now() + interval '24 hours'"),
-        nullable=False, index=True,
-    )

@@ -1,17 +1,13 @@
-"""What each step of a booking tells the other party, as ActivityStreams activities written
-to the outbox in the step's own transaction (they reach MongoDB only if it commits)."""
+"""What each step of a booking tells the other party (the kit's `tell_other_party`): the
+sitter's answers go to the owner, a cancellation to whoever did not cancel, an expiry (no
+actor) to the owner, whose request it was."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panamia.notifications import service as notifications
-from panamia.notifications.schemas import Accept, ActivityObject, Offer, Reject, Update
+from panamia.notifications.schemas import ActivityObject
 from panamia.pets.bookings.schemas import BookingView
-from panamia.pets.bookings.states import Transition
-
-HEADLINES = {
-    "confirm": "Confirmed", "decline": "Declined", "cancel": "Cancelled",
-    "complete": "Completed", "expire": "Expired unanswered",
-}
+from panamia.sidecar.notices import tell_other_party
+from panamia.sidecar.states import Transition
 
 
 def booking_object(booking: BookingView, title: str | None, headline: str) -> ActivityObject:
@@ -22,22 +18,15 @@ def booking_object(booking: BookingView, title: str | None, headline: str) -> Ac
 
 
 async def requested(session: AsyncSession, booking: BookingView, title: str) -> None:
-    await notifications.notify(session, Offer(
-        actor_id=booking.owner_id, target_id=booking.sitter_id,
-        object=booking_object(booking, title, "Booking request"),
-    ))
+    await tell_other_party(session, "Offer", actor_id=booking.owner_id,
+                           parties=(booking.owner_id, booking.sitter_id),
+                           about=booking_object(booking, title, "Booking request"))
 
 
 async def transitioned(
     session: AsyncSession, step: Transition, booking: BookingView, title: str | None,
     actor_id: str | None,
 ) -> None:
-    """The sitter's answers go to the owner; a cancellation to whoever did not cancel; an
-    expiry (no actor) to the owner, whose request it was."""
-    target = booking.sitter_id if actor_id == booking.owner_id else booking.owner_id
-    kind = {"confirm": Accept, "decline": Reject}.get(step.name, Update)
-    await notifications.notify(session, kind(
-        actor_id=actor_id, target_id=target,
-        object=booking_object(booking, title,
-                               HEADLINES.get(step.name, step.target.value.capitalize())),
-    ))
+    await tell_other_party(session, step.notice, actor_id=actor_id,
+                           parties=(booking.owner_id, booking.sitter_id),
+                           about=booking_object(booking, title, step.announced()))

@@ -8,34 +8,19 @@ prepared statements make a repeat a bind of new parameters.
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    Date,
-    DateTime,
-    Row,
-    and_,
-    bindparam,
-    case,
-    cast,
-    func,
-    literal,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Row, and_, bindparam, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.identity.models import User
 from panamia.pets.bookings.models import Booking
-from panamia.pets.bookings.states import PENDING_FOR, Status, Transition
+from panamia.pets.bookings.states import BOOKINGS, PENDING_FOR, Status, Transition
 from panamia.pets.listings.models import Listing, ListingBlackout
 
 bookings, listings, blackouts, users = (
     Booking.__table__, Listing.__table__, ListingBlackout.__table__, User.__table__
 )
 OVERLAP = "ex_bookings_no_overlap"
-EXCLUSION_VIOLATION = "23P01"
 
 VIEW = [
     bookings.c.id, bookings.c.listing_id, bookings.c.owner_id, bookings.c.sitter_id,
@@ -49,17 +34,6 @@ LISTING_TITLE = (
     select(listings.c.title).where(listings.c.id == bookings.c.listing_id)
     .scalar_subquery().label("listing_title")
 )
-
-
-def is_overlap(exc: IntegrityError) -> bool:
-    """The exclusion constraint refused the nights (asyncpg keeps the name on the cause)."""
-    orig = exc.orig
-    return (getattr(orig, "sqlstate", None) == EXCLUSION_VIOLATION
-            and getattr(orig.__cause__, "constraint_name", None) == OVERLAP)
-
-
-def sqlstate(exc: IntegrityError) -> str | None:
-    return getattr(exc.orig, "sqlstate", None)
 
 
 _LISTING = select(
@@ -111,54 +85,6 @@ async def blackout_over(session: AsyncSession, listing_id: str, start: date, end
     )).first()
 
 
-def _local_today(now: datetime):
-    zone = select(listings.c.timezone).where(listings.c.id == bookings.c.listing_id)
-    return cast(func.timezone(zone.scalar_subquery(), literal(now, DateTime(timezone=True))), Date)
-
-
-def _timing(transition: Transition, now: datetime):
-    if transition.timing == "before_start":
-        return bookings.c.start_date > _local_today(now)
-    if transition.timing == "from_end":
-        return bookings.c.end_date <= _local_today(now)
-    if transition.timing == "unexpired":
-        return bookings.c.created_at > now - PENDING_FOR
-    return literal(True)
-
-
-def _actor(transition: Transition, user_id: str | None):
-    if transition.actor == "sitter":
-        return bookings.c.sitter_id == user_id
-    if transition.actor == "owner":
-        return bookings.c.owner_id == user_id
-    if transition.actor == "party":
-        return or_(bookings.c.owner_id == user_id, bookings.c.sitter_id == user_id)
-    return literal(True)
-
-
-async def transition(
-    session: AsyncSession, booking_id: str, step: Transition, user_id: str | None,
-    now: datetime,
-) -> Row | None:
-    """The one conditional UPDATE of a transition: it happens, or nothing changes.
-
-    A second racing transition waits for the first's row lock, then re-checks the WHERE
-    against the committed row, finds another status, and updates nothing.
-    """
-    values: dict[str, Any] = {"status": step.target.value, step.stamp: now, "updated_at": now}
-    if step.name == "cancel":
-        values["cancelled_by"] = user_id
-    statement = (
-        update(bookings)
-        .where(bookings.c.id == booking_id,
-               bookings.c.status.in_([s.value for s in step.sources]),
-               _actor(step, user_id), _timing(step, now))
-        .values(**values)
-        .returning(*VIEW, LISTING_TITLE)
-    )
-    return (await session.execute(statement)).first()
-
-
 async def expire_batch(session: AsyncSession, step: Transition, now: datetime, limit: int):
     """Expire up to `limit` stale requests. SKIP LOCKED: two sweeps (two sidecar processes)
     split the work instead of queueing, and a request being confirmed right now is left to
@@ -174,7 +100,7 @@ async def expire_batch(session: AsyncSession, step: Transition, now: datetime, l
         update(bookings)
         .where(bookings.c.id.in_(stale.scalar_subquery()),
                bookings.c.status.in_([s.value for s in step.sources]))
-        .values(status=step.target.value, expired_at=now, updated_at=now)
+        .values(**BOOKINGS.values(step, now, None))
         .returning(*VIEW, LISTING_TITLE)
     )
     return (await session.execute(statement)).all()

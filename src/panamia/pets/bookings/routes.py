@@ -6,12 +6,12 @@ and completes; both parties and admins may read a booking; anyone else gets 404.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from panamia.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, responses
 from panamia.identity.dependencies import SIGNED_IN, CurrentUser
-from panamia.pets.bookings import idempotency, service
+from panamia.pets.bookings import service
 from panamia.pets.bookings.schemas import (
     BookingDetail,
     BookingPage,
@@ -20,17 +20,20 @@ from panamia.pets.bookings.schemas import (
     ID_PATTERN,
     Role,
 )
-from panamia.pets.bookings.states import Status
+from panamia.pets.bookings.states import BOOKINGS, Status
 from panamia.resources import ResourcesDep
+from panamia.sidecar.idempotency import KeyHeader
 
 router = APIRouter(prefix="/bookings", tags=["bookings"])
 BookingId = Annotated[str, Path(pattern=ID_PATTERN)]
 
 CHECKED = SIGNED_IN | responses((Forbidden, "CSRF token missing or wrong"), Invalid)
 FOUND = responses((NotFound, "No such booking, or not one of yours"))
-STEP = CHECKED | FOUND | responses(
-    (Forbidden, "Yours to see, not yours to change this way; or CSRF token missing"),
-    (Conflict, "Not in a state (or at a time) that allows this; names the status"))
+
+
+def step(name: str) -> dict[int, dict]:
+    """A transition route's `responses=`, from its declaration."""
+    return CHECKED | responses(*BOOKINGS.responses(name))
 
 
 @router.post(
@@ -46,10 +49,7 @@ async def request_booking(
     body: BookingRequest,
     user: CurrentUser,
     resources: ResourcesDep,
-    idempotency_key: Annotated[str | None, Header(
-        alias=idempotency.HEADER, min_length=1, max_length=255,
-        description="Send the same key to retry safely: the first answer (201 or 409) "
-                    "comes back, kept for 24 hours")] = None,
+    idempotency_key: KeyHeader = None,
 ) -> JSONResponse:
     """Ask the sitter for the nights `[startDate, endDate)`; the server prices them
     (nights × price per day). The request is pending until the sitter answers, and expires
@@ -83,21 +83,21 @@ async def get_booking(booking_id: BookingId, user: CurrentUser, resources: Resou
 
 
 @router.post("/{booking_id}/confirm", response_model=BookingView, summary="Confirm a request",
-             responses=STEP)
+             responses=step("confirm"))
 async def confirm_booking(booking_id: BookingId, user: CurrentUser, resources: ResourcesDep):
     """The sitter accepts a pending request (not one older than 48 hours: it has expired)."""
     return await service.transition(resources, user, booking_id, "confirm")
 
 
 @router.post("/{booking_id}/decline", response_model=BookingView, summary="Decline a request",
-             responses=STEP)
+             responses=step("decline"))
 async def decline_booking(booking_id: BookingId, user: CurrentUser, resources: ResourcesDep):
     """The sitter turns down a pending request; its nights are free at once."""
     return await service.transition(resources, user, booking_id, "decline")
 
 
 @router.post("/{booking_id}/cancel", response_model=BookingView, summary="Cancel a booking",
-             responses=STEP)
+             responses=step("cancel"))
 async def cancel_booking(booking_id: BookingId, user: CurrentUser, resources: ResourcesDep):
     """The owner or the sitter, while it is pending or confirmed and before its start date
     (in the listing's time zone); its nights are free at once."""
@@ -105,7 +105,7 @@ async def cancel_booking(booking_id: BookingId, user: CurrentUser, resources: Re
 
 
 @router.post("/{booking_id}/complete", response_model=BookingView,
-             summary="Mark a stay completed", responses=STEP)
+             summary="Mark a stay completed", responses=step("complete"))
 async def complete_booking(booking_id: BookingId, user: CurrentUser, resources: ResourcesDep):
     """The sitter, for a confirmed booking, from its check-out day on (in the listing's time
     zone)."""

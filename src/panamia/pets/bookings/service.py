@@ -3,8 +3,9 @@ of that same transaction.
 
 Double booking is the database's to refuse (the exclusion constraint `ex_bookings_no_overlap`):
 a request is inserted, never checked first, and what the constraint turns away becomes 409.
-Transitions are one conditional UPDATE each (`queries.transition`); when it changes nothing,
-a second look at the booking explains why (404, 403 or 409 naming its status).
+Transitions are one conditional UPDATE each, taken through the declaration in `states`; when
+it changes nothing, a second look at the booking explains why (404, 403 or 409 naming its
+status).
 """
 
 from datetime import UTC, date, datetime
@@ -16,10 +17,10 @@ from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panamia.db.postgres import new_id
-from panamia.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from panamia.db.postgres import new_id, violation
+from panamia.errors import Conflict, Invalid, NotFound
 from panamia.identity.dependencies import Principal
-from panamia.pets.bookings import idempotency, notices, queries
+from panamia.pets.bookings import notices, queries
 from panamia.pets.bookings.models import MAX_NIGHTS
 from panamia.pets.bookings.schemas import (
     BookingDetail,
@@ -28,11 +29,13 @@ from panamia.pets.bookings.schemas import (
     BookingRequest,
     BookingView,
 )
-from panamia.pets.bookings.states import TRANSITIONS, Status, Transition
+from panamia.pets.bookings.states import BOOKINGS, Status
 from panamia.resources import Resources
+from panamia.sidecar import idempotency, reservations
 
 TAKEN = "Another booking holds some of these nights (check-out days are free); choose other dates."
 MAX_PAGE_SIZE = 100
+IDEMPOTENCY_SCOPE = "pets.bookings"
 
 
 def view(row: Row, model: type[BookingView] = BookingView) -> BookingView:
@@ -85,7 +88,7 @@ async def _insert(session: AsyncSession, user: Principal, body: BookingRequest, 
     try:
         row = await queries.insert_booking(session, values)
     except IntegrityError as exc:
-        if queries.sqlstate(exc) == "23503":  # the listing was deleted meanwhile
+        if violation(exc)[0] == "23503":  # the listing was deleted meanwhile
             raise Invalid("No listing has this id.", fields=["listingId"]) from None
         raise
     if row is None:
@@ -106,71 +109,26 @@ async def request_booking(
 ) -> idempotency.Answer:
     """A pending request for the listing's nights; 201, or 409 when they are taken.
 
-    With an idempotency key, the 201 or 409 is kept with the key (see `idempotency`); the
-    attempt then runs in a savepoint so that a 409 can roll back the booking but keep the
-    key and its answer.
+    With an idempotency key, the 201 or 409 is kept with the key (see the kit's
+    `idempotency`); a 422 is not, so a corrected request may reuse it.
     """
     now = now or datetime.now(UTC)
+    claim = None if key is None else idempotency.Key(
+        user.id, IDEMPOTENCY_SCOPE, key,
+        idempotency.fingerprint("POST /bookings", body.model_dump(mode="json")),
+    )
     async with resources.db.begin() as session:
-        if key is not None:
-            request_hash = idempotency.fingerprint("POST /bookings", body.model_dump(mode="json"))
-            stored = await idempotency.claim(session, user.id, key, request_hash, now)
-            if stored is not None:
-                return stored
+        if claim and (stored := await idempotency.claim(session, claim, now)):
+            return stored
         listing = await queries.listing_for_booking(session, body.listing_id)
         check_request(listing, user, body, now)
-        if key is None:
-            row = await _insert(session, user, body, listing)
-        else:
-            try:
-                async with session.begin_nested():
-                    row = await _insert(session, user, body, listing)
-            except Conflict as exc:
-                answer = idempotency.Answer(exc.status, exc.body())
-                await idempotency.record(session, user.id, key, answer)
-                return answer
-        booking = view(row)
-        await notices.requested(session, booking, listing.title)
-        answer = idempotency.Answer(201, booking.model_dump(mode="json", by_alias=True))
-        if key is not None:
-            await idempotency.record(session, user.id, key, answer)
-    return answer
 
+        async def attempt() -> idempotency.Answer:
+            booking = view(await _insert(session, user, body, listing))
+            await notices.requested(session, booking, listing.title)
+            return idempotency.Answer(201, booking.model_dump(mode="json", by_alias=True))
 
-def _may(step: Transition, user: Principal, booking: Row) -> bool:
-    if step.actor == "sitter":
-        return user.id == booking.sitter_id
-    if step.actor == "owner":
-        return user.id == booking.owner_id
-    return user.id in (booking.owner_id, booking.sitter_id)
-
-
-def _refusal(step: Transition, user: Principal, booking: Row | None) -> DomainError:
-    """Why the conditional UPDATE changed nothing, read after it (so after any racer's commit)."""
-    if booking is None or not _visible(user, booking):
-        return NotFound("No booking with this id is visible to you.")
-    if not _may(step, user, booking):
-        who = {"sitter": "the sitter", "owner": "the owner"}.get(step.actor, "its owner or sitter")
-        return Forbidden(f"Only {who} may {step.name} this booking.")
-    status = booking.status
-    allowed = " or ".join(s.value for s in sorted(step.sources))
-    if status not in step.sources:
-        return Conflict(f"The booking is {status}; only a {allowed} booking can be "
-                        f"{step.target.value}.")
-    if step.timing == "before_start":
-        return Conflict(f"The booking is {status} and its stay began on {booking.start_date}; "
-                        "it can be cancelled only before its start date.")
-    if step.timing == "from_end":
-        return Conflict(f"The booking is {status} and its stay ends on {booking.end_date}; it "
-                        "can be completed from that day on.")
-    if step.timing == "unexpired":
-        return Conflict(f"The booking is {status} but went unanswered for 48 hours and has "
-                        "expired; the owner can request it again.")
-    return Conflict(f"The booking is {status}.")
-
-
-def _visible(user: Principal, booking: Row) -> bool:
-    return user.is_admin or user.id in (booking.owner_id, booking.sitter_id)
+        return await idempotency.kept(session, claim, attempt)
 
 
 async def transition(
@@ -180,20 +138,20 @@ async def transition(
     """confirm, decline, cancel or complete: one conditional UPDATE. A step racing another on
     the same booking re-checks its WHERE against what the other committed, so two steps from
     the same status never both happen."""
-    step = TRANSITIONS[name]
     now = now or datetime.now(UTC)
     async with resources.db.begin() as session:
         try:
-            row = await queries.transition(session, booking_id, step, user.id, now)
+            row = await BOOKINGS.take(session, name, booking_id, user, now,
+                                      returning=[*queries.VIEW, queries.LISTING_TITLE])
         except IntegrityError as exc:
             # Only a transition back to pending or confirmed can meet this; none does today.
-            if queries.is_overlap(exc):
-                raise Conflict(TAKEN) from None
-            raise
-        if row is None:
-            raise _refusal(step, user, await queries.find(session, booking_id))
+            conflict = reservations.conflict_from(exc, queries.OVERLAP, TAKEN)
+            if conflict is None:
+                raise
+            raise conflict from None
         booking = view(row)
-        await notices.transitioned(session, step, booking, row.listing_title, user.id)
+        await notices.transitioned(session, BOOKINGS.transitions[name], booking,
+                                   row.listing_title, user.id)
     return booking
 
 
@@ -201,7 +159,7 @@ async def get_booking(resources: Resources, user: Principal, booking_id: str) ->
     """Its two parties and admins see a booking; anyone else gets 404, as if it did not exist."""
     async with resources.reads() as session:
         row = await queries.find(session, booking_id)
-    if row is None or not _visible(user, row):
+    if row is None or not BOOKINGS.visible(user, row):
         raise NotFound("No booking with this id is visible to you.")
     return view(row, BookingDetail)
 

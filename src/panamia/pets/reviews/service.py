@@ -3,6 +3,7 @@
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from panamia.db.postgres import violation
 from panamia.errors import Conflict, DomainError, Forbidden, NotFound
 from panamia.identity.dependencies import Principal
 from panamia.notifications import service as notifications
@@ -24,13 +25,12 @@ def booking_not_found(booking_id: str) -> NotFound:
 def translated(exc: IntegrityError, booking_id: str) -> DomainError | None:
     """The database decides "once" (a unique constraint) and "the owner" (a foreign key to the
     booking's id and owner); say what it decided."""
-    state = getattr(exc.orig, "sqlstate", None)
-    constraint = getattr(exc.orig.__cause__, "constraint_name", None)
-    if (state, constraint) == ("23505", "uq_reviews_booking_id"):
+    refused = violation(exc)
+    if refused == ("23505", "uq_reviews_booking_id"):
         return Conflict("This stay has been reviewed already; a stay gets one review.",
                         error="already reviewed")
-    if (state, constraint) in (("23503", "fk_reviews_booking_owner"),
-                               ("23503", "fk_reviews_listing_id_listings")):
+    if refused in (("23503", "fk_reviews_booking_owner"),
+                   ("23503", "fk_reviews_listing_id_listings")):
         return booking_not_found(booking_id)
     return None
 
