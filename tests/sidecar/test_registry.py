@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from panamia import cli
 from panamia.pets.sidecar import SIDECAR as PETS
 from panamia.sidecar import registry
+from tests.sidecar.distributions import install_distribution
 
 PROBE_MODULE = '''
 import typer
@@ -43,13 +44,9 @@ SIDECAR = Sidecar(name="{name}", title="A probe", default_port=8123, routers=[ro
 
 
 def install_probe(directory: Path, name: str, *, declared_as: str | None = None) -> None:
-    """A distribution of its own, as pip would leave it in site-packages."""
     module = f"{name}_sidecar"
     (directory / f"{module}.py").write_text(PROBE_MODULE.format(name=declared_as or name))
-    info = directory / f"{name}_sidecar-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}-sidecar\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(f"[panamia.sidecars]\n{name} = {module}:SIDECAR\n")
+    install_distribution(directory, f"{name}-sidecar", {name: f"{module}:SIDECAR"})
 
 
 @pytest.fixture
@@ -75,6 +72,16 @@ class TestDiscover:
         monkeypatch.syspath_prepend(str(tmp_path))
         with pytest.raises(registry.SidecarError, match="mislabelled"):
             registry.discover()
+
+
+class TestDocsIndex:
+    def test_the_readme_lists_every_sidecar_from_its_declaration(self):
+        readme = (Path(__file__).parents[2] / "README.md").read_text()
+        start, end = "<!-- sidecars:start -->\n", "<!-- sidecars:end -->"
+        section = readme[readme.index(start) + len(start):readme.index(end)]
+        assert section == registry.docs_index(), (
+            "README.md's list of sidecars is out of date; replace it with:\n"
+            + registry.docs_index())
 
 
 class TestApp:

@@ -90,6 +90,14 @@ def find(name: str) -> Sidecar:
     raise SidecarError(f"no sidecar named {name!r} is installed")
 
 
+def docs_index() -> str:
+    """The installed sidecars as the list in README.md's documentation index."""
+    return "".join(
+        f"* [{s.docs}]({s.docs}): {s.title} (`panamia serve {s.name}`, port {s.default_port}).\n"
+        for s in discover() if s.docs
+    )
+
+
 def entry_point_value(name: str) -> str:
     """`module:attribute` of the declaration, as uvicorn imports an app factory."""
     return next(p.value for p in entry_points(group=GROUP) if p.name == name)
