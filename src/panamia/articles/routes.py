@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from panamia.articles import invitations, service
 from panamia.articles.schemas import ArticleCreate, ArticlePage, ArticlePatch, ArticleView
+from panamia.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, responses
 from panamia.identity.dependencies import SIGNED_IN, CurrentUser, OptionalUser
 from panamia.identity.schemas import ScreennameLookup
 from panamia.resources import ResourcesDep
@@ -13,14 +14,13 @@ from panamia.resources import ResourcesDep
 router = APIRouter(prefix="/api/articles", tags=["articles"])
 SlugPath = Annotated[str, Path(max_length=100)]
 
-FOUND = {404: {"description": "No such article, or not visible to you"}}
-ALLOWED = {403: {"description": "Visible to you, but not yours to change this way"},
-           409: {"description": "Changed meanwhile, or not in a state that allows this"}}
+FOUND = responses((NotFound, "No such article, or not visible to you"))
+ALLOWED = responses((Forbidden, "Visible to you, but not yours to change this way"),
+                    (Conflict, "Changed meanwhile, or not in a state that allows this"))
 
 
 @router.post("", response_model=ArticleView, status_code=201, summary="Write a draft",
-             responses={**SIGNED_IN, 409: {"description": "Slug taken"},
-                        422: {"description": "Names each bad field"}})
+             responses=SIGNED_IN | responses((Conflict, "Slug taken"), Invalid))
 async def create_article(
     draft: ArticleCreate, user: CurrentUser, resources: ResourcesDep
 ) -> ArticleView:
@@ -30,7 +30,7 @@ async def create_article(
 
 
 @router.get("", response_model=ArticlePage, summary="List articles",
-            responses={401: {"description": "`mine=true` without signing in"}})
+            responses=responses((Unauthorized, "`mine=true` without signing in")))
 async def list_articles(
     user: OptionalUser,
     resources: ResourcesDep,
@@ -93,7 +93,7 @@ async def restore_article(
     return await service.restore_article(resources, user, slug)
 
 
-NOT_NAMED = {409: {"description": "You are not invited, or not a co-author"}}
+NOT_NAMED = responses((Conflict, "You are not invited, or not a co-author"))
 
 
 @router.post("/{slug}/co-authors/me/accept", response_model=ArticleView,

@@ -7,9 +7,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.db.postgres import violation
-from panamia.errors import Conflict, NotFound
-from panamia.identity import cookies
-from panamia.identity.dependencies import CurrentUser
+from panamia.errors import Conflict, NotFound, responses
+from panamia.identity import cookies, csrf
+from panamia.identity.dependencies import SIGNED_IN, CurrentUser
 from panamia.identity.models import User
 from panamia.outbox import service as outbox_service
 from panamia.resources import Resources, ResourcesDep
@@ -58,8 +58,8 @@ async def delete_account(resources: Resources, user_id: str) -> None:
 
 @router.delete(
     "/account", status_code=204, response_class=Response,
-    responses={401: {"description": "Not signed in"}, 403: {"description": "CSRF token missing"},
-               409: {"description": "Pet-sitting bookings are still active"}},
+    responses=SIGNED_IN | csrf.CHECKED
+    | responses((Conflict, "Pet-sitting bookings are still active")),
 )
 async def delete_my_account(
     user: CurrentUser, resources: ResourcesDep

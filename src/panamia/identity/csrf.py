@@ -3,7 +3,7 @@
 
 from fastapi import Request
 
-from panamia.errors import Forbidden
+from panamia.errors import Forbidden, responses
 from panamia.fields import CSRF_FIELD
 from panamia.identity import cookies
 from panamia.identity.tokens import csrf_token_from_cookie, same_token
@@ -11,6 +11,8 @@ from panamia.resources import ResourcesDep
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 HEADER = "x-csrf-token"
+# The `responses=` of a route that changes state: its CSRF check may refuse it.
+CHECKED = responses((Forbidden, "CSRF token missing or wrong"))
 
 
 async def submitted_token(request: Request) -> str | None:

@@ -9,9 +9,9 @@ from sqlalchemy import delete, select
 from ua_parser import parse
 
 from panamia import pages
-from panamia.errors import NotFound
-from panamia.identity import cookies
-from panamia.identity.dependencies import CurrentUser, Principal
+from panamia.errors import NotFound, responses
+from panamia.identity import cookies, csrf
+from panamia.identity.dependencies import SIGNED_IN, CurrentUser, Principal
 from panamia.identity.models import Session
 from panamia.resources import Resources, ResourcesDep
 from panamia.schemas import Schema
@@ -100,7 +100,7 @@ router = APIRouter(prefix="/api/account/sessions", tags=["identity"])
 
 
 @router.get("", response_model=list[SignedInDevice], summary="Your signed-in devices",
-            responses={401: {"description": "Not signed in"}})
+            responses=SIGNED_IN)
 async def my_devices(user: CurrentUser, resources: ResourcesDep) -> list[SignedInDevice]:
     """Every session of yours that is still valid, most recently used first; `current` marks
     the one making this request. `lastSeenAt` is exact to the hour."""
@@ -109,7 +109,7 @@ async def my_devices(user: CurrentUser, resources: ResourcesDep) -> list[SignedI
 
 @router.delete(
     "/others", response_model=SignedOut, summary="Sign out every other device",
-    responses={401: {"description": "Not signed in"}, 403: {"description": "CSRF token missing"}},
+    responses=SIGNED_IN | csrf.CHECKED,
 )
 async def end_other_devices(user: CurrentUser, resources: ResourcesDep) -> SignedOut:
     """Ends all your sessions except this one."""
@@ -118,8 +118,7 @@ async def end_other_devices(user: CurrentUser, resources: ResourcesDep) -> Signe
 
 @router.delete(
     "/{session_id}", status_code=204, response_class=Response, summary="Sign out one device",
-    responses={401: {"description": "Not signed in"}, 403: {"description": "CSRF token missing"},
-               404: {"description": "No session of yours has this id"}},
+    responses=SIGNED_IN | csrf.CHECKED | responses((NotFound, "No session of yours has this id")),
 )
 async def end_device(session_id: SessionId, user: CurrentUser,
                      resources: ResourcesDep) -> Response:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import ValidationError
 
 from panamia import pages
-from panamia.errors import NotFound
+from panamia.errors import Conflict, Invalid, NotFound, TooManyRequests, responses
 from panamia.identity import cookies, ratelimit, service
 from panamia.identity.dependencies import CurrentUser, OptionalUser, session_cookie
 from panamia.identity.schemas import (
@@ -70,9 +70,9 @@ async def csrf(request: Request, resources: ResourcesDep) -> JSONResponse:
 @router.post(
     "/auth/signin/email", response_model=Sent, openapi_extra=FORM_OR_JSON,
     summary="Mail a sign-in link",
-    responses={422: {"description": "Malformed email"},
-               429: {"description": "Too many links asked for this address or from this "
-                                    "client; `Retry-After` says in how many seconds to retry"}},
+    responses=responses((Invalid, "Malformed email"), (
+        TooManyRequests, "Too many links asked for this address or from this client; "
+                         "`Retry-After` says in how many seconds to retry")),
 )
 async def sign_in_with_email(request: Request, resources: ResourcesDep) -> Sent:
     """The answer is the same whether or not the address belongs to anyone."""
@@ -189,7 +189,7 @@ async def check_screenname(
 
 @router.put(
     "/user/screenname", response_model=ScreennameUpdate,
-    responses={409: {"description": "Taken"}, 422: {"description": "Not a valid screenname"}},
+    responses=responses((Conflict, "Taken"), (Invalid, "Not a valid screenname")),
 )
 async def put_screenname(
     body: ScreennameUpdate, user: CurrentUser, resources: ResourcesDep

@@ -4,13 +4,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from panamia.errors import NotFound, Unavailable, responses
 from panamia.identity.dependencies import CurrentUser
 from panamia.notifications import service
 from panamia.notifications.schemas import MarkedRead, Notification, NotificationPage, UnreadCount
 from panamia.resources import ResourcesDep
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
-UNAVAILABLE = {503: {"description": "MongoDB is unreachable; nothing was changed"}}
+UNAVAILABLE = responses((Unavailable, "MongoDB is unreachable; nothing was changed"))
 
 
 @router.get("", response_model=NotificationPage, responses=UNAVAILABLE)
@@ -35,7 +36,7 @@ async def mark_all_read(user: CurrentUser, resources: ResourcesDep) -> MarkedRea
 
 @router.post(
     "/{notification_id}/read", response_model=Notification,
-    responses={404: {"description": "You have no notification with this id"}, **UNAVAILABLE},
+    responses=responses((NotFound, "You have no notification with this id")) | UNAVAILABLE,
 )
 async def mark_read(
     user: CurrentUser, resources: ResourcesDep,

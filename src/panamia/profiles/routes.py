@@ -4,6 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from panamia.bodies import BodyTooLarge
+from panamia.errors import Conflict, Invalid, NotFound, Unavailable, responses
 from panamia.identity.dependencies import SIGNED_IN, CurrentUser
 from panamia.identity.schemas import ScreennameLookup
 from panamia.profiles import service
@@ -17,7 +19,7 @@ from panamia.resources import ResourcesDep
 
 router = APIRouter(prefix="/api", tags=["profiles"])
 
-MONGO_DOWN = {503: {"description": "MongoDB is unavailable"}}
+MONGO_DOWN = responses((Unavailable, "MongoDB is unavailable"))
 
 
 @router.get("/profile", response_model=OwnProfile, summary="Your account and profile",
@@ -30,9 +32,9 @@ async def get_profile(user: CurrentUser, resources: ResourcesDep) -> OwnProfile:
 
 @router.patch(
     "/profile", response_model=OwnProfile, summary="Change parts of your profile",
-    responses={**SIGNED_IN, **MONGO_DOWN, 409: {"description": "Changed meanwhile"},
-               413: {"description": "The profile would exceed 64 KiB"},
-               422: {"description": "Names each bad field"}},
+    responses=SIGNED_IN | MONGO_DOWN | responses(
+        (Conflict, "Changed meanwhile"), (BodyTooLarge, "The profile would exceed 64 KiB"),
+        Invalid),
 )
 async def patch_profile(
     patch: ProfilePatch, user: CurrentUser, resources: ResourcesDep
@@ -44,7 +46,7 @@ async def patch_profile(
 
 
 @router.get("/profiles/{screenname}", response_model=PublicProfile,
-            summary="A public profile", responses={404: {"description": "Unknown or inactive"}})
+            summary="A public profile", responses=responses((NotFound, "Unknown or inactive")))
 async def get_public_profile(
     screenname: Annotated[ScreennameLookup, Path(max_length=64)],
     resources: ResourcesDep,
