@@ -26,7 +26,7 @@ import pytest
 from pymongo import MongoClient
 
 from panamia.db.embedded import MONGO_PORT, EmbeddedPostgres
-from tests.conftest import free_port
+from tests.fixtures.servers import free_port
 
 START_TIMEOUT = 90
 CONFIG_NAMES = ("PANAMIA_", "AUTH_", "POSTGRES_", "MONGODB_", "SMTP_", "PETS_URL",

@@ -8,15 +8,9 @@ from panamia import doctor, references
 from panamia.identity.account import delete_account
 from panamia.outbox import service
 from panamia.outbox.models import OutboxEvent
+from tests.fixtures.cli import invoke
 from tests.identity.factories import create_user, sign_in_as
 from tests.notifications.factories import delivered, like
-from tests.outbox.fixtures import (  # noqa: F401 - fixtures
-    cli_env,
-    committed,
-    committed_database_url,
-    committed_settings,
-    invoke,
-)
 
 GHOST = "ghost0000000000000000000000"
 DOCS = Path(__file__).parents[1] / "docs" / "outbox.md"

@@ -9,9 +9,8 @@ import pytest
 from panamia.apps import main, pets
 from panamia.articles.documents import Status
 from tests.articles.factories import create_article
-from tests.conftest import asgi_client
+from tests.fixtures.http import BROWSER, asgi_client
 from tests.identity.factories import create_user
-from tests.pages.conftest import BROWSER
 
 ANSWERS = [  # (path, what a browser asks for, what comes back)
     ("/", BROWSER, "text/html"),

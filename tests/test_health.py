@@ -2,7 +2,8 @@ from dataclasses import replace
 
 from panamia.apps import main, pets
 from panamia.db.mongo import create_client
-from tests.conftest import asgi_client, free_port
+from tests.fixtures.http import asgi_client
+from tests.fixtures.servers import free_port
 
 
 async def test_both_services_report_both_databases(settings, resources):

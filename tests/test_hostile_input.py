@@ -13,11 +13,10 @@ import httpx
 import pytest
 
 from panamia.apps.main import create_app
-from tests.conftest import asgi_client
+from tests.fixtures.http import BROWSER, asgi_client, csrf_token
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
-from tests.pages.conftest import BROWSER, csrf_token
 from tests.pets.bookings.factories import FIRST_NIGHT, body as booking_body
-from tests.pets.factories import act_as, create_listing, pets  # noqa: F401 - fixture
+from tests.pets.factories import act_as, create_listing
 from tests.pets.listings.test_listings import BODY as LISTING
 
 NON_ASCII = "é".encode()  # a header carries bytes; Starlette reads them as Latin-1 text

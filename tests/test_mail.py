@@ -7,14 +7,13 @@ import ssl
 
 import pytest
 import trustme
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from panamia.apps.main import create_app
 from panamia.errors import Unavailable
 from panamia.mail import OutgoingMail, SmtpMailer, is_loopback
-from tests.conftest import asgi_client, free_port
-from tests.pages.conftest import submit, text_of
+from tests.fixtures.http import asgi_client, submit, text_of
+from tests.fixtures.servers import free_port, smtp_relay
 
 MAIL = OutgoingMail(to="ana@example.org", subject="Sign in", text="https://x/?token=secret")
 SENDER = "Pana MIA <no-reply@example.org>"
@@ -53,10 +52,8 @@ def accept_the_relay_password(server, session, envelope, mechanism, auth_data) -
 @pytest.fixture
 def relay():
     """On 127.0.0.1, no STARTTLS."""
-    controller = Controller(Relay(), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller
-    controller.stop()
+    with smtp_relay(Relay()) as controller:
+        yield controller
 
 
 @pytest.fixture
@@ -69,10 +66,8 @@ def this_machine() -> tuple[str, str]:
 @pytest.fixture
 def plain_relay_by_name(this_machine):
     name, address = this_machine
-    controller = Controller(Relay(), hostname=address, port=free_port())
-    controller.start()
-    yield name, controller
-    controller.stop()
+    with smtp_relay(Relay(), address) as controller:
+        yield name, controller
 
 
 @pytest.fixture
@@ -85,11 +80,9 @@ def tls_relay_by_name(this_machine, tmp_path, monkeypatch):
     authority.issue_cert(name).configure_cert(context)
     authority.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
-    controller = Controller(Relay(), hostname=address, port=free_port(), tls_context=context,
-                            authenticator=accept_the_relay_password)
-    controller.start()
-    yield name, controller
-    controller.stop()
+    with smtp_relay(Relay(), address, tls_context=context,
+                    authenticator=accept_the_relay_password) as controller:
+        yield name, controller
 
 
 class TestWhichHostsAreLoopback:

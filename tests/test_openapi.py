@@ -28,15 +28,10 @@ from panamia.schema.mongo_indexes import ensure_indexes
 from panamia.settings import Settings
 from tests import openapi
 from tests.articles.factories import create_article
+from tests.fixtures.http import signed_in_cookies
 from tests.identity.factories import create_user
 from tests.notifications.factories import delivered, like
 from tests.openapi import SignedIn, known_or_generated
-from tests.pets.bookings.fixtures import (  # noqa: F401 - fixtures
-    bookings_database_url,
-    committed,
-    committed_settings,
-    signed_in_cookies,
-)
 from tests.profiles.factories import create_member
 
 # Operations left out, and why.

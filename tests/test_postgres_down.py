@@ -31,7 +31,7 @@ from panamia.pets.bookings.models import Booking
 from panamia.resources import Resources
 from panamia.schema import migrate
 from panamia.schema.mongo_indexes import ensure_indexes
-from tests.conftest import asgi_client
+from tests.fixtures.http import asgi_client
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
 from tests.pets.bookings.factories import body as booking_body
 

@@ -18,15 +18,8 @@ from panamia.identity import ratelimit
 from panamia.identity.models import Session, VerificationToken
 from panamia.outbox.models import OutboxEvent
 from panamia.resources import Resources
-from tests.conftest import free_port
+from tests.fixtures.servers import free_port
 from tests.identity.factories import create_user
-from tests.identity.fixtures import (  # noqa: F401 - fixtures
-    committed,
-    committed_database_url,
-    committed_identity,
-    committed_settings,
-)
-from tests.outbox.fixtures import cli_env  # noqa: F401 - fixture
 
 NOW = datetime.now(UTC)
 tokens, sessions, outbox = VerificationToken.__table__, Session.__table__, OutboxEvent.__table__

@@ -11,12 +11,6 @@ from starlette.requests import Request
 from panamia.errors import TooManyRequests
 from panamia.identity import ratelimit
 from panamia.identity.ratelimit import Limit
-from tests.identity.fixtures import (  # noqa: F401 - fixtures
-    committed,
-    committed_database_url,
-    committed_identity,
-    committed_settings,
-)
 
 NOON = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 THREE_A_MINUTE = Limit(3, timedelta(minutes=1))

@@ -5,7 +5,7 @@ import pytest
 
 from panamia.schemas import single_line_problem
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
-from tests.pets.factories import act_as, pets  # noqa: F401 - fixture
+from tests.pets.factories import act_as
 from tests.pets.listings.test_listings import BODY as LISTING
 
 HIDDEN = [
@@ -35,7 +35,7 @@ async def test_an_article_title_and_a_profile_name(client, resources, method, pa
 
 
 @pytest.mark.parametrize(("character", "message"), HIDDEN)
-async def test_a_listing_title(pets, client, resources, character, message):  # noqa: F811
+async def test_a_listing_title(pets, client, resources, character, message):
     headers = await act_as(pets, client, resources, await create_user(resources))
     response = await pets.post("/listings", headers=headers,
                                json={**LISTING, "title": f"Sunny {character}flat"})

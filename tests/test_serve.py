@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -16,8 +17,8 @@ import httpx
 import pytest
 
 from panamia.identity.tokens import session_token_hash, verification_token_hash
-from panamia.schema import migrate
-from tests.conftest import POSTGRES_ENV, free_port, recreate_database, worker_name
+from tests.fixtures.database import migrated_database
+from tests.fixtures.servers import free_port, wait_until_healthy
 from tests.identity.factories import press_sign_in
 from tests.test_settings import CONFIG_NAMES
 
@@ -25,27 +26,10 @@ SECRET = "serve-test-secret-" + "s" * 40
 
 
 @pytest.fixture(scope="module")
-async def serve_database_url(pytestconfig) -> str:
+async def serve_database_url() -> AsyncIterator[str]:
     """A migrated database of its own: the served process commits for real."""
-    url = await recreate_database(
-        os.environ[POSTGRES_ENV], f"panamia_serve_{worker_name(pytestconfig)}"
-    )
-    await asyncio.to_thread(migrate.upgrade, url)
-    return url
-
-
-def wait_until_listening(process: subprocess.Popen, port: int, output: Path, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"serve exited with {process.returncode}:\n{output.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"serve did not answer /health within {timeout}s:\n{output.read_text()}")
+    async with migrated_database("panamia_serve") as url:
+        yield url
 
 
 @contextmanager
@@ -64,7 +48,7 @@ def serve_main(tmp_path: Path, **config: str):
             stderr=subprocess.STDOUT,
         )
     try:
-        wait_until_listening(process, port, output)
+        wait_until_healthy(process, port, output)
 
         def stop() -> str:
             process.send_signal(signal.SIGTERM)

@@ -12,8 +12,8 @@ from panamia.errors import Conflict
 from panamia.identity.models import User
 from panamia.outbox import relay
 from tests.articles.factories import create_article
+from tests.fixtures.http import BROWSER, submit, text_of
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
-from tests.pages.conftest import BROWSER, submit, text_of
 from tests.profiles.factories import principal
 
 

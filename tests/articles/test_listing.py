@@ -1,8 +1,8 @@
 import pytest
 
 from tests.articles.factories import create_article, insert_published
+from tests.fixtures.database import counted_statements
 from tests.identity.factories import create_user, sign_in_as
-from tests.profiles.factories import counted_statements
 
 
 async def slugs(client, **params) -> list[str]:

@@ -7,7 +7,8 @@ from sqlalchemy import select, update
 from panamia.identity import devices, service
 from panamia.identity.models import Session
 from panamia.identity.tokens import session_token_hash
-from tests.conftest import TEST_SECRET, asgi_client
+from tests.fixtures.http import BROWSER, asgi_client, submit, text_of
+from tests.fixtures.resources import TEST_SECRET
 from tests.identity.factories import (
     create_user,
     csrf_headers,
@@ -16,7 +17,6 @@ from tests.identity.factories import (
     sign_in_as,
     unique_email,
 )
-from tests.pages.conftest import BROWSER, submit, text_of
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "

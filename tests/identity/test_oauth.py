@@ -1,7 +1,6 @@
 """Sign-in through a real OpenID Connect provider (oidc-provider-mock, real HTTP in a thread)."""
 
 import dataclasses
-import uuid
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,30 +10,10 @@ from oidc_provider_mock import run_server_in_thread
 from sqlalchemy import func, select
 
 from panamia.identity.models import Account, User
-from tests.conftest import asgi_client, free_port
+from tests.fixtures.http import asgi_client
+from tests.fixtures.oidc import app_for, authorize, provider_user, sign_in, start
+from tests.fixtures.servers import free_port
 from tests.identity.factories import create_user, sign_in_as, unique_email
-
-
-@pytest.fixture(scope="session")
-def oidc_issuer():
-    with run_server_in_thread(require_nonce=True) as server:
-        yield f"http://127.0.0.1:{server.server_port}"
-
-
-@pytest.fixture
-async def provider(oidc_issuer):
-    """The provider's own pages, as a browser would see them."""
-    async with httpx.AsyncClient(base_url=oidc_issuer) as client:
-        yield client
-
-
-def app_for(settings, resources, issuer):
-    from panamia.apps.main import create_app
-
-    configured = settings.model_copy(update={
-        "auth_oidc_issuer": issuer, "auth_oidc_id": "panamia", "auth_oidc_secret": "secret",
-    })
-    return create_app(configured, resources)
 
 
 @pytest.fixture
@@ -47,32 +26,6 @@ def secure_app(settings, resources, oidc_issuer):
     """The main app served over https, as in production."""
     secure = settings.model_copy(update={"auth_url": "https://testserver"})
     return app_for(secure, dataclasses.replace(resources, settings=secure), oidc_issuer)
-
-
-async def provider_user(provider, **claims) -> str:
-    sub = f"sub-{uuid.uuid4().hex[:12]}"
-    claims = {"email": unique_email("oidc"), "email_verified": True, "name": "Ana Provider",
-              **claims}
-    assert (await provider.put(f"/users/{sub}", json=claims)).status_code == 204
-    return sub
-
-
-async def start(client, callback_url="/articles") -> str:
-    response = await client.get("/api/auth/signin/oidc", params={"callbackUrl": callback_url})
-    assert response.status_code == 302, response.text
-    return response.headers["location"]
-
-
-async def authorize(provider, authorize_url: str, sub: str) -> str:
-    """The person picks `sub` on the provider's page; returns where it sends the browser."""
-    response = await provider.post(authorize_url, data={"sub": sub})
-    assert response.status_code == 302, response.text
-    return response.headers["location"]
-
-
-async def sign_in(client, provider, sub, callback_url="/articles") -> httpx.Response:
-    back = await authorize(provider, await start(client, callback_url), sub)
-    return await client.get(back)
 
 
 async def accounts_of(connection, sub):

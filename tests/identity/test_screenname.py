@@ -4,8 +4,8 @@ from sqlalchemy import select
 from panamia import demo
 from panamia.identity.models import User
 from panamia.identity.screennames import screenname_skeleton
+from tests.fixtures.http import submit, text_of
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
-from tests.pages.conftest import submit, text_of
 
 
 async def put_screenname(client, name):

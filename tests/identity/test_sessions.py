@@ -3,14 +3,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from panamia.errors import install_error_handlers
 from panamia.identity import service
 from panamia.identity.dependencies import SESSION_MAX_AGE, CurrentUser
 from panamia.identity.models import Session
 from panamia.identity.tokens import session_token_hash
-from tests.conftest import TEST_SECRET, asgi_client
+from tests.fixtures.database import counted_statements
+from tests.fixtures.http import asgi_client
+from tests.fixtures.resources import TEST_SECRET
 from tests.identity.factories import (
     create_user,
     csrf_headers,
@@ -80,19 +82,10 @@ class TestSharedSession:
 
     async def test_one_query_per_authenticated_request(self, client, resources, connection):
         await sign_in_as(client, resources, await create_user(resources))
-        statements = []
-
-        def record(conn, cursor, statement, *args):
-            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-                statements.append(statement)
-
-        event.listen(connection.sync_connection, "before_cursor_execute", record)
-        try:
+        with counted_statements(connection) as statements:
             async with asgi_client(sidecar(resources)) as other:
                 other.cookies = client.cookies
                 assert (await other.get("/whoami")).status_code == 200
-        finally:
-            event.remove(connection.sync_connection, "before_cursor_execute", record)
         assert len(statements) == 1, statements
 
 

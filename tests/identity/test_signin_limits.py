@@ -10,15 +10,8 @@ from sqlalchemy import func, select
 from panamia.apps.main import create_app
 from panamia.identity.models import VerificationToken
 from panamia.resources import Resources
-from tests.conftest import asgi_client
+from tests.fixtures.http import asgi_client, submit, text_of
 from tests.identity.factories import create_user, csrf_headers, unique_email
-from tests.identity.fixtures import (  # noqa: F401 - fixtures
-    committed,
-    committed_database_url,
-    committed_identity,
-    committed_settings,
-)
-from tests.pages.conftest import BROWSER, submit, text_of
 
 
 async def request_link(client, email: str):

@@ -10,7 +10,6 @@ bundles the TypeScript with esbuild and serves it with Node.
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -21,16 +20,16 @@ from pathlib import Path
 import httpx
 import pytest
 from filelock import FileLock
-from sqlalchemy import text
 
-from panamia.db.postgres import create_engine
 from panamia.resources import Resources
 from panamia.settings import Settings
-from tests.conftest import TEST_SECRET, asgi_client, recreate_database, worker_name
+from tests.fixtures.database import empty_database
+from tests.fixtures.http import asgi_client
+from tests.fixtures.resources import TEST_SECRET
+from tests.interop.doc import doc_block
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = Path(__file__).with_name("authjs")
-DOC = REPO / "docs" / "identity.md"
 CACHE = REPO / ".panamia" / "node-interop"
 NODE_MINIMUM = (20, 19)  # Prisma 7's floor
 NPM_INSTALL = ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline"]
@@ -38,14 +37,6 @@ NPM_INSTALL = ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--pr
 # binaries.prisma.sh, which is not npm) although generating never runs it. Point it at this
 # stand-in, which would fail loudly if Prisma ever did run it.
 NO_SCHEMA_ENGINE = "#!/bin/sh\necho 'the Prisma schema engine is not installed here' >&2\nexit 1\n"
-
-
-def doc_block(language: str, first_line: str | None = None) -> str:
-    """The fenced block of docs/identity.md in `language` (whose first line is `first_line`)."""
-    blocks = re.findall(rf"^```{language}\n(.*?)^```$", DOC.read_text(), re.M | re.S)
-    found = [b for b in blocks if first_line is None or b.startswith(first_line + "\n")]
-    assert len(found) == 1, f"docs/identity.md should have one ```{language} block {first_line}"
-    return found[0]
 
 
 def run(command: list[str], cwd: Path, timeout: float, env: dict | None = None) -> None:
@@ -107,19 +98,14 @@ def nextjs_build(node_packages) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-async def deployed_database_url(server_urls, pytestconfig) -> AsyncIterator[str]:
+async def deployed_database_url(server_urls) -> AsyncIterator[str]:
     """A fresh database migrated the way an operator does it: `panamia db deploy`."""
-    name = f"panamia_authjs_{worker_name(pytestconfig)}"
-    url = await recreate_database(server_urls[0], name)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH_", "PANAMIA_"))}
-    env.update(PANAMIA_ENV="test", POSTGRES_URL=url, MONGODB_URL=server_urls[1],
-               MONGODB_DB=f"authjs_{uuid.uuid4().hex[:12]}", AUTH_SECRET=TEST_SECRET)
-    run([sys.executable, "-m", "panamia", "db", "deploy"], REPO, timeout=300, env=env)
-    yield url
-    engine = create_engine(server_urls[0], "tests", isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await engine.dispose()
+    async with empty_database("panamia_authjs") as url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH_", "PANAMIA_"))}
+        env.update(PANAMIA_ENV="test", POSTGRES_URL=url, MONGODB_URL=server_urls[1],
+                   MONGODB_DB=f"authjs_{uuid.uuid4().hex[:12]}", AUTH_SECRET=TEST_SECRET)
+        run([sys.executable, "-m", "panamia", "db", "deploy"], REPO, timeout=300, env=env)
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,9 @@ from sqlalchemy import select, text
 from panamia.identity import oauth, service
 from panamia.identity.models import Account, Session, User, VerificationToken
 from panamia.identity.tokens import session_token_hash, verification_token_hash
-from tests.conftest import TEST_SECRET
+from tests.fixtures.resources import TEST_SECRET
 from tests.identity.factories import create_user, unique_email
-from tests.interop.conftest import doc_block
+from tests.interop.doc import doc_block
 
 CUID2 = re.compile(r"[a-z][0-9a-z]{23}")
 COOKIE = "authjs.session-token"

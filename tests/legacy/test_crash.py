@@ -10,16 +10,9 @@ from sqlalchemy import text
 from panamia.db.postgres import create_engine, create_sessionmaker
 from panamia.legacy.auth import run_auth
 from panamia.legacy.progress import Move
-from tests.conftest import TEST_SECRET
+from tests.fixtures.resources import TEST_SECRET
+from tests.legacy.cli import cli_env, run_cli, start_cli
 from tests.legacy.factories import seed_bulk
-from tests.legacy.fixtures import (  # noqa: F401 - fixtures
-    cli_env,
-    empty_databases,
-    legacy_database_urls,
-    legacy_mongo,
-    run_cli,
-    start_cli,
-)
 
 NATIVE_ID = "native00000000000000000001"
 NATIVE_EMAIL = "first@example.org"  # also a legacy email: a merge into a native user

@@ -9,17 +9,15 @@ from decimal import Decimal
 
 import pytest
 from bson import Binary, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex, Timestamp, json_util
-from sqlalchemy import text
 from typer.testing import CliRunner
 
-from panamia.db.postgres import create_engine
 from panamia.legacy import finalize, refs
 from panamia.legacy.auth import run_auth
 from panamia.legacy.cli import legacy_app
 from panamia.legacy.progress import Move
-from panamia.schema import migrate
 from panamia.settings import get_settings
-from tests.conftest import TEST_SECRET, recreate_database, worker_name
+from tests.fixtures.database import migrated_database
+from tests.fixtures.resources import TEST_SECRET
 from tests.legacy.factories import account_doc, insert, session_doc, token_doc, user_doc
 
 EXOTIC = {"long": Int64(7), "int": 7, "float": 1.5, "decimal": Decimal128(Decimal("1.10")),
@@ -128,23 +126,17 @@ class TestFinalize:
 
 
 @pytest.fixture
-async def operator_env(server_urls, pytestconfig, mongo_client, monkeypatch):
+async def operator_env(server_urls, mongo_client, monkeypatch):
     """A committed database and a fresh MongoDB database, named in the environment."""
-    name = f"panamia_finalize_{worker_name(pytestconfig)}"
-    url = await recreate_database(server_urls[0], name)
-    await asyncio.to_thread(migrate.upgrade, url)
-    mongo_db = f"operator_{uuid.uuid4().hex[:10]}"
-    for key, value in {"PANAMIA_ENV": "test", "POSTGRES_URL": url, "MONGODB_DB": mongo_db,
-                       "MONGODB_URL": server_urls[1], "AUTH_SECRET": TEST_SECRET}.items():
-        monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    yield mongo_client[mongo_db]
-    get_settings.cache_clear()
-    await mongo_client.drop_database(mongo_db)
-    engine = create_engine(server_urls[0], "tests", isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await engine.dispose()
+    async with migrated_database("panamia_finalize") as url:
+        mongo_db = f"operator_{uuid.uuid4().hex[:10]}"
+        for key, value in {"PANAMIA_ENV": "test", "POSTGRES_URL": url, "MONGODB_DB": mongo_db,
+                           "MONGODB_URL": server_urls[1], "AUTH_SECRET": TEST_SECRET}.items():
+            monkeypatch.setenv(key, value)
+        get_settings.cache_clear()
+        yield mongo_client[mongo_db]
+        get_settings.cache_clear()
+        await mongo_client.drop_database(mongo_db)
 
 
 async def cli(*args: str):

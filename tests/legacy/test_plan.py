@@ -9,14 +9,8 @@ from panamia.db.postgres import create_engine
 from panamia.legacy.auth import run_auth
 from panamia.legacy.plan import plan_auth
 from tests.identity.factories import create_user
+from tests.legacy.cli import cli_env, run_cli
 from tests.legacy.factories import NOW, seed_messy
-from tests.legacy.fixtures import (  # noqa: F401 - fixtures
-    cli_env,
-    empty_databases,
-    legacy_database_urls,
-    legacy_mongo,
-    run_cli,
-)
 from tests.legacy.test_auth import move
 
 TABLES = ("users", "accounts", "sessions", "verification_tokens", "legacy_id_map",

@@ -11,19 +11,19 @@ import signal
 import subprocess
 import sys
 import uuid
+from contextlib import AsyncExitStack
 
 import pytest
 from bson import ObjectId, json_util
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
 from panamia.db.postgres import create_engine, create_sessionmaker, new_id
 from panamia.identity.models import User
 from panamia.legacy import refs
 from panamia.legacy.models import LegacyIdMap, LegacyProgress, LegacyReject
 from panamia.resources import Resources
-from panamia.schema import migrate
 from panamia.schema.mongo_indexes import ensure_indexes
-from tests.conftest import recreate_database, worker_name
+from tests.fixtures.database import migrated_database
 
 
 async def add_user(resources: Resources, email: str, legacy: ObjectId | None = None,
@@ -408,20 +408,14 @@ async def kill_after(pg_url: str, mongo_url: str, name: str, batches: int,
 
 
 @pytest.fixture
-async def two_databases(server_urls, pytestconfig, mongo_client):
-    names = [f"panamia_refs_crash_{worker_name(pytestconfig)}_{i}" for i in range(2)]
-    urls = [await recreate_database(server_urls[0], n) for n in names]
-    for url in urls:  # one at a time: Alembic's `op` and `context` are module globals
-        await asyncio.to_thread(migrate.upgrade, url)
-    mongo_names = [f"crash_{uuid.uuid4().hex[:10]}" for _ in names]
-    yield list(zip(urls, mongo_names))
-    for name in mongo_names:
-        await mongo_client.drop_database(name)
-    engine = create_engine(server_urls[0], "tests", isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        for name in names:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await engine.dispose()
+async def two_databases(server_urls, mongo_client):
+    async with AsyncExitStack() as stack:
+        urls = [await stack.enter_async_context(migrated_database(f"panamia_refs_crash_{i}"))
+                for i in range(2)]
+        mongo_names = [f"crash_{uuid.uuid4().hex[:10]}" for _ in urls]
+        yield list(zip(urls, mongo_names))
+        for name in mongo_names:
+            await mongo_client.drop_database(name)
 
 
 async def test_killed_runs_converge_to_an_uninterrupted_run(two_databases, server_urls,

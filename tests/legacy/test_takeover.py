@@ -16,14 +16,8 @@ from panamia.identity.models import Account, User
 from panamia.identity.oauth import OAuthSignInError, ProviderProfile, sign_in_with_provider
 from panamia.legacy.auth import run_auth
 from panamia.legacy.plan import plan_auth
+from tests.fixtures.oidc import app_for, provider_user, sign_in
 from tests.identity.factories import create_user
-from tests.identity.test_oauth import (  # noqa: F401 - fixtures
-    app_for,
-    oidc_issuer,
-    provider,
-    provider_user,
-    sign_in,
-)
 from tests.legacy.factories import NOW, account_doc, insert, session_doc, user_doc
 from tests.legacy.test_auth import mapped, move, rejected
 from tests.legacy.test_plan import outcomes
@@ -34,7 +28,7 @@ LOOKALIKES = ("\uff56icky@example.org",  # a full-width v
 
 
 @pytest.fixture
-def main_app(settings, resources, oidc_issuer):  # noqa: F811 - the app signs in with the mock
+def main_app(settings, resources, oidc_issuer):  # the app signs in with the mock
     return app_for(settings, resources, oidc_issuer)
 
 
@@ -61,7 +55,7 @@ async def github_lands_as(resources, account_id: str) -> str | None:
 
 @pytest.mark.parametrize("victim_in", ["postgres", "legacy, first", "legacy, last"])
 async def test_unproven_duplicates_of_a_verified_address_take_nothing_over(
-        victim_in, resources, connection, client, provider):  # noqa: F811
+        victim_in, resources, connection, client, provider):
     first, last = ObjectId(), ObjectId()
     victim = user_doc(_id=last if victim_in == "legacy, last" else first, email=VICTIM,
                       emailVerified=NOW)

@@ -6,7 +6,8 @@ from pymongo import AsyncMongoClient
 
 from panamia.apps import main
 from panamia.notifications.schemas import ACTIVITY, Follow
-from tests.conftest import asgi_client, free_port
+from tests.fixtures.http import asgi_client
+from tests.fixtures.servers import free_port
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
 from tests.notifications.factories import delivered, like
 

@@ -8,11 +8,6 @@ from panamia.apps import main, pets
 from panamia.notifications.documents import COLLECTION
 from tests.identity.factories import create_user
 from tests.notifications.factories import like, notify
-from tests.outbox.fixtures import (  # noqa: F401 - fixtures
-    committed,
-    committed_database_url,
-    committed_settings,
-)
 
 
 @pytest.mark.parametrize("service", [main, pets], ids=["main", "pets"])

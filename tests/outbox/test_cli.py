@@ -2,15 +2,9 @@ import json
 
 from panamia.notifications.documents import COLLECTION
 from panamia.outbox import service
+from tests.fixtures.cli import invoke
 from tests.identity.factories import create_user
 from tests.notifications.factories import like, notify
-from tests.outbox.fixtures import (  # noqa: F401 - fixtures
-    cli_env,
-    committed,
-    committed_database_url,
-    committed_settings,
-    invoke,
-)
 
 
 async def test_status_shows_the_backlog_and_relay_once_drains_it(committed, cli_env):

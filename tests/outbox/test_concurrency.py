@@ -8,11 +8,6 @@ from sqlalchemy import func, select
 from panamia.outbox import handlers, relay, service
 from panamia.outbox.models import OutboxEvent
 from panamia.resources import Resources
-from tests.outbox.fixtures import (  # noqa: F401 - fixtures
-    committed,
-    committed_database_url,
-    committed_settings,
-)
 
 EVENTS = 60
 

@@ -13,7 +13,7 @@ from playwright.async_api import Page, expect
 from panamia import demo
 from panamia.resources import Resources
 from panamia.settings import Settings
-from tests.pages.conftest import ARTIFACTS
+from tests.fixtures.browser import ARTIFACTS
 
 
 async def shot(page: Page, name: str, *, full_page: bool = True) -> None:

@@ -18,8 +18,8 @@ from panamia.profiles import service as profiles_service
 from panamia.profiles.documents import COLLECTION as PROFILES
 from panamia.profiles.schemas import ProfilePatch
 from tests.articles.factories import create_article
+from tests.fixtures.http import BROWSER, submit, text_of
 from tests.identity.factories import magic_link, press_sign_in
-from tests.pages.conftest import BROWSER, submit, text_of
 from tests.profiles.factories import create_member
 
 

@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from panamia.pets.listings import service as listings_service
 from panamia.pets.listings.schemas import BlackoutCreate
 from tests.articles.factories import create_article
+from tests.fixtures.http import BROWSER, csrf_token
 from tests.identity.factories import sign_in_as
-from tests.pages.conftest import BROWSER, csrf_token
 from tests.pets.bookings.factories import FIRST_NIGHT, create_booking
-from tests.pets.factories import create_listing, pets  # noqa: F401 - fixture
+from tests.pets.factories import create_listing
 from tests.profiles.factories import create_member, principal
 
 HOSTILE = [

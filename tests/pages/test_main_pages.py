@@ -12,10 +12,17 @@ from panamia.identity.models import User
 from panamia.mail import DevOutbox
 from panamia.profiles import service as profiles_service
 from tests.articles.factories import create_article
-from tests.conftest import asgi_client
+from tests.fixtures.http import (
+    BROWSER,
+    asgi_client,
+    csrf_token,
+    form_token,
+    signed_in_member,
+    submit,
+    text_of,
+)
 from tests.identity.factories import create_user, magic_link, press_sign_in, unique_email
 from tests.notifications.factories import delivered, like
-from tests.pages.conftest import BROWSER, csrf_token, form_token, signed_in_member, submit, text_of
 from tests.profiles.factories import create_member
 
 PROFILE = {

@@ -8,24 +8,19 @@ Each page is saved to test-artifacts/.
 """
 
 import asyncio
-import shutil
-import subprocess
-import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from panamia import dev as dev_runner
 from panamia.pets.bookings.service import local_today
 from panamia.pets.listings.pages import TAKEN
-from panamia.schema import migrate
 from panamia.settings import Settings
-from tests.conftest import TEST_SECRET, free_port, recreate_database
-from tests.pages.conftest import ARTIFACTS, server_env, wait_until_serving
+from tests.fixtures.browser import ARTIFACTS, dev_services
+from tests.fixtures.database import migrated_database
+from tests.fixtures.resources import TEST_SECRET
+from tests.fixtures.servers import free_port
 
 START = local_today("America/New_York", datetime.now(UTC)) + timedelta(days=40)
 
@@ -38,38 +33,15 @@ async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
 async def two_servers(server_urls, mongo_client):
     """Both services in their own processes on one migrated database with real commits, mail
     in the main app's dev outbox. Stopped, and the database dropped, at the end."""
-    postgres_url = await recreate_database(server_urls[0], "panamia_pets_browser")
-    await asyncio.to_thread(migrate.upgrade, postgres_url)
-    settings = Settings(
-        panamia_env="test", postgres_url=postgres_url, mongodb_url=server_urls[1],
-        mongodb_db=f"pets_pages_{uuid.uuid4().hex[:10]}", auth_secret=TEST_SECRET,
-        auth_url=f"http://127.0.0.1:{free_port()}", pets_url=f"http://127.0.0.1:{free_port()}",
-        _env_file=None,
-    )
-    scratch = Path(tempfile.mkdtemp(prefix="panamia-pets-pages-"))
-    processes = []
-    try:
-        for service, url in (("main", settings.auth_url), ("pets", settings.pets_url)):
-            log = scratch / f"{service}.log"
-            with log.open("wb") as sink:
-                process = subprocess.Popen(
-                    dev_runner.service_command(service, "127.0.0.1", urlsplit(url).port),
-                    env=server_env(settings, scratch), cwd=scratch, stdin=subprocess.DEVNULL,
-                    stdout=sink, stderr=subprocess.STDOUT,
-                )
-            processes.append(process)
-            await wait_until_serving(process, url, log)
-        yield settings
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        shutil.rmtree(scratch, ignore_errors=True)
+    async with migrated_database("panamia_pets_browser") as postgres_url:
+        settings = Settings(
+            panamia_env="test", postgres_url=postgres_url, mongodb_url=server_urls[1],
+            mongodb_db=f"pets_pages_{uuid.uuid4().hex[:10]}", auth_secret=TEST_SECRET,
+            auth_url=f"http://127.0.0.1:{free_port()}",
+            pets_url=f"http://127.0.0.1:{free_port()}", _env_file=None,
+        )
+        async with dev_services(settings, "main", "pets"):
+            yield settings
         await mongo_client.drop_database(settings.mongodb_db)
 
 

@@ -13,9 +13,9 @@ from panamia.pets.listings import service as listings_service
 from panamia.pets.listings.schemas import BlackoutCreate
 from panamia.pets.bookings.pages import BUTTONS, PERSON_STEPS, allowed
 from panamia.pets.listings.pages import TAKEN
+from tests.fixtures.http import BROWSER, csrf_token, form_token, text_of
 from tests.identity.factories import create_user, sign_in_as
-from tests.pages.conftest import BROWSER, csrf_token, form_token, text_of
-from tests.pets.factories import create_listing, insert_booking, pets  # noqa: F401 - fixture
+from tests.pets.factories import create_listing, insert_booking
 from tests.profiles.factories import principal
 
 TODAY = datetime.now(UTC).date()

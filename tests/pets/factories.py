@@ -1,22 +1,18 @@
 """Listings made the way sitters make them, bookings written as rows (past the bookings API),
 and a client for the pets sidecar that signs in with the main app's cookies."""
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from decimal import Decimal
 
 import httpx
-import pytest
 from sqlalchemy import insert
 
-from panamia.apps.pets import create_app
 from panamia.db.postgres import new_id
 from panamia.identity import cookies
 from panamia.pets.bookings.models import Booking
 from panamia.pets.listings import service
 from panamia.pets.listings.schemas import ListingCreate, ListingPatch, ListingView
 from panamia.resources import Resources
-from tests.conftest import asgi_client
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
 from tests.profiles.factories import principal
 
@@ -67,13 +63,6 @@ async def insert_booking(
             currency=listing.currency, **values,
         ))
     return booking_id
-
-
-@pytest.fixture
-async def pets(settings, resources) -> AsyncIterator[httpx.AsyncClient]:
-    """A client for the pets sidecar, on the test's transaction. Import it into a conftest."""
-    async with asgi_client(create_app(settings, resources)) as client:
-        yield client
 
 
 async def act_as(

@@ -12,7 +12,7 @@ from panamia.pets.bookings.models import Booking
 from panamia.pets.listings.models import ListingBlackout
 from tests.identity.factories import create_user
 from tests.pets.bookings.factories import body
-from tests.pets.factories import act_as, create_listing, pets  # noqa: F401 - fixture
+from tests.pets.factories import act_as, create_listing
 
 TODAY = datetime.now(UTC).date()
 LATEST = TODAY.replace(year=TODAY.year + 2, day=28 if TODAY.strftime("%m%d") == "0229"

@@ -19,15 +19,10 @@ from schemathesis.python.asgi import shutdown_lifespans
 
 from panamia.apps.pets import create_app
 from tests import openapi
+from tests.fixtures.http import signed_in_cookies
 from tests.identity.factories import create_user
 from tests.openapi import CHECKS, SignedIn, known_or_generated
 from tests.pets.bookings.factories import create_booking
-from tests.pets.bookings.fixtures import (  # noqa: F401 - fixtures
-    bookings_database_url,
-    committed,
-    committed_settings,
-    signed_in_cookies,
-)
 from tests.pets.factories import create_listing
 
 # Examples per operation: valid requests, then invalid ones.

@@ -1,10 +1,6 @@
-"""Members (a PostgreSQL user with a MongoDB profile), and a PostgreSQL statement counter."""
+"""Members: a PostgreSQL user with a MongoDB profile."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy import event
 
 from panamia.identity.dependencies import Principal
 from panamia.profiles import documents, repository, service
@@ -39,19 +35,3 @@ def principal(user_id: str, *, is_admin: bool = False) -> Principal:
         role="user", is_admin=is_admin, session_id="test",
         expires=datetime.now(UTC) + timedelta(days=1),
     )
-
-
-@contextmanager
-def counted_statements(connection) -> Iterator[list[str]]:
-    """The statements sent on `connection` meanwhile, savepoint bookkeeping left out."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(connection.sync_connection, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(connection.sync_connection, "before_cursor_execute", record)

@@ -1,5 +1,6 @@
+from tests.fixtures.database import counted_statements
 from tests.identity.factories import create_user
-from tests.profiles.factories import counted_statements, create_member
+from tests.profiles.factories import create_member
 
 
 class TestPublicProfile:

@@ -13,11 +13,6 @@ from panamia.identity.models import User
 from panamia.outbox import relay
 from panamia.profiles import service
 from tests.identity.factories import create_user
-from tests.outbox.fixtures import (  # noqa: F401 - fixtures
-    committed,
-    committed_database_url,
-    committed_settings,
-)
 from tests.profiles.factories import principal
 
 WAITING_FOR_A_LOCK = text(

@@ -3,7 +3,8 @@ from dataclasses import replace
 from pymongo import AsyncMongoClient
 
 from panamia.apps.main import create_app
-from tests.conftest import asgi_client, free_port
+from tests.fixtures.http import asgi_client
+from tests.fixtures.servers import free_port
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
 
 WEEK = {"open": "09:00", "close": "17:00", "closed": False}

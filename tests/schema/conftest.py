@@ -1,87 +1,24 @@
-"""Fresh databases and migration chains written into tmp dirs, for the deploy tests."""
+"""Fresh databases for the deploy tests, and `panamia db` run against them."""
 
 import asyncio
-import os
 import re
-import textwrap
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
-from panamia.db.postgres import create_engine
 from panamia.schema.cli import db_app
 from panamia.settings import get_settings
-from tests.conftest import POSTGRES_ENV, recreate_database, worker_name
-
-
-def fresh_database(name: str) -> str:
-    return asyncio.run(recreate_database(os.environ[POSTGRES_ENV], name))
-
-
-def drop_database(name: str) -> None:
-    async def drop():
-        engine = create_engine(os.environ[POSTGRES_ENV], "tests", isolation_level="AUTOCOMMIT",
-                               poolclass=NullPool)
-        async with engine.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await engine.dispose()
-
-    asyncio.run(drop())
+from tests.fixtures.database import create_database, database_name, drop_database
 
 
 @pytest.fixture
-def database_url(request, pytestconfig):
+def database_url(request):
     """An empty database of its own for each test, dropped afterwards."""
     slug = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40]
-    name = f"schema_{worker_name(pytestconfig)}_{slug}"
-    yield fresh_database(name)
-    drop_database(name)
-
-
-def query(url: str, sql: str, **params) -> list[tuple]:
-    """Rows of one statement, on a connection of its own (committed)."""
-    async def run():
-        engine = create_engine(url, "tests", poolclass=NullPool)
-        async with engine.begin() as conn:
-            result = await conn.execute(text(sql), params)
-            rows = [tuple(r) for r in result] if result.returns_rows else []
-        await engine.dispose()
-        return rows
-
-    return asyncio.run(run())
-
-
-def write_migration(directory: Path, name: str, down: str | None, upgrade: str = "pass",
-                    downgrade: str = "pass", reversible: str = "Yes") -> Path:
-    """A migration with the house header; `upgrade`/`downgrade` are function bodies."""
-    path = directory / f"{name}.py"
-    path.write_text(
-        f'"""Test migration {name}.\n\nMigration: {name}\nPurpose: exercise deploy\n'
-        f'Ticket: N/A\nReversible: {reversible}\n"""\n\n'
-        "import sqlalchemy as sa\nfrom alembic import op\n\n"
-        f"revision = {name!r}\ndown_revision = {down!r}\nbranch_labels = None\n"
-        "depends_on = None\n\n\n"
-        f"def upgrade():\n{textwrap.indent(upgrade, '    ')}\n\n\n"
-        f"def downgrade():\n{textwrap.indent(downgrade, '    ')}\n")
-    return path
-
-
-def side_effect_chain(directory: Path, count: int = 3) -> list[str]:
-    """Migrations that each insert their name into `side_effects` (the first creates it)."""
-    directory.mkdir(exist_ok=True)
-    names = [f"2030010100000{i}_step_{i}" for i in range(1, count + 1)]
-    for i, name in enumerate(names):
-        create = ("op.execute('CREATE TABLE side_effects (name text NOT NULL)')\n"
-                  if i == 0 else "")
-        write_migration(
-            directory, name, names[i - 1] if i else None,
-            upgrade=f"{create}op.execute(\"INSERT INTO side_effects VALUES ('{name}')\")",
-            downgrade=("op.execute('DROP TABLE side_effects')" if i == 0 else
-                       f"op.execute(\"DELETE FROM side_effects WHERE name = '{name}'\")"))
-    return names
+    name = database_name(f"schema_{slug}")
+    yield asyncio.run(create_database(name))
+    asyncio.run(drop_database(name))
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from panamia.identity.screennames import screenname_skeleton
 from panamia.schema import migrate
-from tests.schema.conftest import query
+from tests.schema.factories import query
 
 BEFORE = "20261206044519_harden_sessions_screennames_and_limits"
 

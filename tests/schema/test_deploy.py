@@ -16,7 +16,7 @@ from panamia.db.postgres import create_engine
 from panamia.schema import deploy, migrate, mongo_steps
 from panamia.schema.files import migration_files
 from panamia.schema.migrate import MigrationFailed, Refused
-from tests.schema.conftest import query, side_effect_chain, write_migration
+from tests.schema.factories import query, side_effect_chain, write_migration
 
 
 def run_deploy(url, versions_dir, **options):

@@ -8,7 +8,7 @@ from alembic import command
 
 from panamia.schema import deploy, ledger, migrate
 from panamia.schema.ledger import Row, classify
-from tests.schema.conftest import query, side_effect_chain, write_migration
+from tests.schema.factories import query, side_effect_chain, write_migration
 from tests.schema.test_deploy import HeldConnection, ledger_rows, run_deploy
 
 NOW = datetime.now(UTC)

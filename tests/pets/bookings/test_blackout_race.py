@@ -19,10 +19,10 @@ from panamia.pets.bookings.models import Booking
 from panamia.pets.listings import service as listings_service
 from panamia.pets.listings.models import ListingBlackout
 from panamia.pets.listings.schemas import BlackoutCreate
-from tests.conftest import asgi_client
+from tests.fixtures.database import lock_waiters, until_waiting
+from tests.fixtures.http import asgi_client, signed_in_cookies
 from tests.identity.factories import create_user
 from tests.pets.bookings.factories import FIRST_NIGHT, body
-from tests.pets.bookings.fixtures import lock_waiters, signed_in_cookies, until_waiting
 from tests.pets.factories import create_listing
 from tests.profiles.factories import principal
 

@@ -10,10 +10,10 @@ from panamia.apps.pets import create_app
 from panamia.pets.bookings.expiry import sweep
 from panamia.pets.bookings.models import Booking
 from panamia.sidecar.models import IdempotencyKey
-from tests.conftest import asgi_client
+from tests.fixtures.database import until_waiting
+from tests.fixtures.http import asgi_client, signed_in_cookies
 from tests.identity.factories import create_user
 from tests.pets.bookings.factories import FIRST_NIGHT, body, create_booking
-from tests.pets.bookings.fixtures import signed_in_cookies, until_waiting
 from tests.pets.factories import act_as, create_listing
 
 

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import timedelta
 
@@ -19,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import text
 
-from tests.conftest import free_port
+from tests.fixtures.http import signed_in_cookies
+from tests.fixtures.servers import free_port, wait_until_healthy
 from tests.identity.factories import create_user
 from tests.pets.bookings.factories import FIRST_NIGHT, body
-from tests.pets.bookings.fixtures import signed_in_cookies
 from tests.pets.factories import create_listing
 
 LISTINGS, OWNERS, WINDOW, LONGEST = 4, 16, 40, 7
@@ -53,20 +52,6 @@ def start_sidecar(tmp_path, name: str, committed_settings) -> tuple[subprocess.P
             stderr=subprocess.STDOUT,
         )
     return process, port, str(log)
-
-
-def wait_until_healthy(process: subprocess.Popen, port: int, log: str, timeout=60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the sidecar exited with {process.returncode}:\n{open(log).read()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"the sidecar did not become healthy in {timeout}s:\n{open(log).read()}")
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from panamia.apps.pets import create_app
 from panamia.outbox import relay
 from panamia.outbox.models import OutboxEvent
 from panamia.pets.bookings.models import Booking
-from tests.conftest import asgi_client
+from tests.fixtures.database import until_waiting
+from tests.fixtures.http import asgi_client, signed_in_cookies
 from tests.pets.bookings.factories import create_booking
-from tests.pets.bookings.fixtures import signed_in_cookies, until_waiting
 from tests.pets.factories import act_as, create_listing, insert_booking
 
 

@@ -13,11 +13,6 @@ def span(start: date, end: date) -> dict[str, str]:
 
 
 @pytest.fixture
-async def listing(resources):
-    return await create_listing(resources)
-
-
-@pytest.fixture
 async def sitter(pets, client, resources, listing) -> dict[str, str]:
     """CSRF headers, with `pets` signed in as the listing's sitter."""
     return await act_as(pets, client, resources, listing.sitter_id)

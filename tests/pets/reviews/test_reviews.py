@@ -14,11 +14,6 @@ REVIEW = {"rating": 5, "text": "Came back happy and tired."}
 
 
 @pytest.fixture
-async def listing(resources):
-    return await create_listing(resources)
-
-
-@pytest.fixture
 async def stay(resources, listing) -> dict[str, str]:
     """A completed booking: its listing, sitter, owner, and a stranger and an admin."""
     owner = await create_user(resources, screenname="owner-ana")
