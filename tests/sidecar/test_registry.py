@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 from panamia import cli
 from panamia.pets.sidecar import SIDECAR as PETS
 from panamia.sidecar import registry
+from tests.fixtures.browser import server_env
+from tests.fixtures.servers import free_port, wait_until_healthy
 from tests.sidecar.distributions import install_distribution
 
 PROBE_MODULE = '''
@@ -116,6 +118,21 @@ class TestCommands:
     def test_pets_commands_come_from_its_declaration(self):
         result = CliRunner().invoke(cli.app, ["pets", "--help"])
         assert result.exit_code == 0 and "expire" in result.output
+
+    def test_serve_runs_a_sidecar_from_its_entry_point(self, committed_settings, tmp_path):
+        port, log = free_port(), tmp_path / "serve.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "panamia", "serve", "pets", "--port", str(port)],
+                env=server_env(committed_settings, tmp_path), stdin=subprocess.DEVNULL,
+                stdout=sink, stderr=subprocess.STDOUT)
+        try:
+            wait_until_healthy(process, port, log)
+            listings = httpx.get(f"http://127.0.0.1:{port}/listings", timeout=10)
+        finally:
+            process.terminate()
+            process.wait(15)
+        assert listings.status_code == 200 and "items" in listings.json()
 
     def test_an_outside_sidecar_has_serve_dev_and_its_commands(self, tmp_path):
         name = f"probe{uuid.uuid4().hex[:8]}"
