@@ -14,6 +14,7 @@ from panamia.errors import Unavailable
 from panamia.mail import OutgoingMail, SmtpMailer, is_loopback
 from tests.fixtures.http import asgi_client, submit, text_of
 from tests.fixtures.servers import free_port, smtp_relay
+from tests.identity.factories import request_link
 
 MAIL = OutgoingMail(to="ana@example.org", subject="Sign in", text="https://x/?token=secret")
 SENDER = "Pana MIA <no-reply@example.org>"
@@ -121,12 +122,6 @@ class TestTransportSecurity:
         assert encrypted and b"token=secret" in envelope.content
 
 
-async def ask_for_a_link(client, address: str):
-    csrf = (await client.get("/api/auth/csrf")).json()["csrfToken"]
-    return await client.post("/api/auth/signin/email", json={"email": address},
-                             headers={"X-CSRF-Token": csrf})
-
-
 def app_mailing_through(settings, resources, port: int):
     mailer = SmtpMailer(f"smtp://127.0.0.1:{port}", settings.mail_from)
     return create_app(settings, dataclasses.replace(resources, mailer=mailer))
@@ -135,7 +130,7 @@ def app_mailing_through(settings, resources, port: int):
 class TestTheMailServerDownOrRefusing:
     async def test_a_closed_port_is_a_503_to_the_api(self, settings, resources):
         async with asgi_client(app_mailing_through(settings, resources, free_port())) as client:
-            answer = await ask_for_a_link(client, "ana@example.org")
+            answer = await request_link(client, "ana@example.org")
         assert answer.status_code == 503
         assert answer.json() == {"error": "mail unavailable", "detail": (
             "The sign-in mail could not be sent just now. Ask for a link again in a moment.")}
@@ -145,9 +140,9 @@ class TestTheMailServerDownOrRefusing:
                                                              refusal):
         relay.handler.refusal = refusal
         async with asgi_client(app_mailing_through(settings, resources, relay.port)) as client:
-            refused = await ask_for_a_link(client, "ana@example.org")
+            refused = await request_link(client, "ana@example.org")
             relay.handler.refusal = None
-            again = await ask_for_a_link(client, "ana@example.org")
+            again = await request_link(client, "ana@example.org")
         assert (refused.status_code, again.status_code) == (503, 200)
         assert [envelope.rcpt_tos for envelope, _ in relay.handler.delivered] == [
             ["ana@example.org"]]

@@ -19,7 +19,7 @@ import pytest
 from panamia.identity.tokens import session_token_hash, verification_token_hash
 from tests.fixtures.database import migrated_database
 from tests.fixtures.servers import free_port, wait_until_healthy
-from tests.identity.factories import press_sign_in
+from tests.identity.factories import press_sign_in, request_link
 from tests.test_settings import CONFIG_NAMES
 
 SECRET = "serve-test-secret-" + "s" * 40
@@ -130,12 +130,6 @@ class TestLogsOfAServedMagicLinkSignIn:
 BROWSER = {"Accept": "text/html"}
 
 
-async def ask_for_a_link(http: httpx.AsyncClient, address: str) -> httpx.Response:
-    csrf = (await http.get("/api/auth/csrf")).json()["csrfToken"]
-    return await http.post("/api/auth/signin/email", json={"email": address},
-                           headers={"X-CSRF-Token": csrf})
-
-
 class TestServeIsProductionUnlessToldOtherwise:
     async def test_without_panamia_env_sign_in_mail_goes_out_and_there_is_no_outbox(
         self, tmp_path, databases, smtp_server, mailbox
@@ -144,7 +138,7 @@ class TestServeIsProductionUnlessToldOtherwise:
         with serve_main(tmp_path, **databases,
                         SMTP_URL=f"smtp://127.0.0.1:{smtp_server.port}") as (base_url, stop):
             async with httpx.AsyncClient(base_url=base_url) as http:
-                assert (await ask_for_a_link(http, address)).status_code == 200
+                assert (await request_link(http, address)).status_code == 200
                 assert (await http.get("/api/dev/outbox")).status_code == 404
                 assert (await http.get("/dev/outbox", headers=BROWSER)).status_code == 404
                 signin = await http.get("/signin", headers=BROWSER)
@@ -158,7 +152,7 @@ class TestServeIsProductionUnlessToldOtherwise:
         """PANAMIA_ENV=development without SMTP_URL used to list everyone's sign-in links."""
         with serve_main(tmp_path, PANAMIA_ENV="development", **databases) as (base_url, stop):
             async with httpx.AsyncClient(base_url=base_url) as http:
-                asked = await ask_for_a_link(http, "someone@example.org")
+                asked = await request_link(http, "someone@example.org")
                 assert (await http.get("/api/dev/outbox")).status_code == 404
                 assert (await http.get("/dev/outbox", headers=BROWSER)).status_code == 404
             logged = stop()

@@ -38,6 +38,12 @@ async def csrf_headers(client: httpx.AsyncClient) -> dict[str, str]:
     return {"X-CSRF-Token": token}
 
 
+async def request_link(client: httpx.AsyncClient, email: str, **extra) -> httpx.Response:
+    """Ask for a sign-in link by email, as the sign-in page does."""
+    return await client.post("/api/auth/signin/email", json={"email": email, **extra},
+                             headers=await csrf_headers(client))
+
+
 LINK = re.compile(r"(http\S+/api/auth/callback/email\?\S+)")
 HIDDEN_FIELD = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 HTML = {"Accept": "text/html"}

@@ -4,15 +4,15 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import select, update
 
 from panamia.identity.models import Session, User, VerificationToken
-from tests.identity.factories import csrf_headers, magic_link, press_sign_in, unique_email
+from tests.identity.factories import (
+    csrf_headers,
+    magic_link,
+    press_sign_in,
+    request_link,
+    unique_email,
+)
 
 JSON = {"Accept": "application/json"}
-
-
-async def request_link(client, email, **extra):
-    return await client.post(
-        "/api/auth/signin/email", json={"email": email, **extra}, headers=await csrf_headers(client)
-    )
 
 
 async def open_link(client, mailbox, email):

@@ -11,12 +11,7 @@ from panamia.apps.main import create_app
 from panamia.identity.models import VerificationToken
 from panamia.resources import Resources
 from tests.fixtures.http import asgi_client, submit, text_of
-from tests.identity.factories import create_user, csrf_headers, unique_email
-
-
-async def request_link(client, email: str):
-    return await client.post("/api/auth/signin/email", json={"email": email},
-                             headers=await csrf_headers(client))
+from tests.identity.factories import create_user, request_link, unique_email
 
 
 def seconds_left_in_the_hour() -> float:

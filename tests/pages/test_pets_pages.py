@@ -13,7 +13,7 @@ from panamia.pets.listings import service as listings_service
 from panamia.pets.listings.schemas import BlackoutCreate
 from panamia.pets.bookings.pages import BUTTONS, PERSON_STEPS, allowed
 from panamia.pets.listings.pages import TAKEN
-from tests.fixtures.http import BROWSER, csrf_token, form_token, text_of
+from tests.fixtures.http import BROWSER, csrf_token, form_token, signed_in_member, text_of
 from tests.identity.factories import create_user, sign_in_as
 from tests.pets.factories import create_listing, insert_booking
 from tests.profiles.factories import principal
@@ -30,12 +30,6 @@ def day_state(html: str, day: date) -> str | None:
 def buttons_of(html: str, booking_id: str) -> set[str]:
     form = re.search(rf'action="/bookings/{booking_id}/step".*?</form>', html, re.S)
     return set(re.findall(r'name="step" value="(\w+)"', form.group(0))) if form else set()
-
-
-async def signed_in(pets, resources, **values) -> str:
-    user_id = await create_user(resources, **values)
-    await sign_in_as(pets, resources, user_id)
-    return user_id
 
 
 async def send(pets, action: str, data: dict, *, page: str):
@@ -119,7 +113,7 @@ class TestCalendar:
 class TestRequestBooking:
     async def test_the_form_works_without_javascript(self, pets, resources):
         listing = await create_listing(resources)
-        owner = await signed_in(pets, resources)
+        owner = await signed_in_member(pets, resources)
         page = f"/listings/{listing.id}"
 
         sent = await send(pets, f"{page}/book", request_form(SOON, SOON + timedelta(3)),
@@ -135,7 +129,7 @@ class TestRequestBooking:
 
     async def test_the_form_needs_its_csrf_token(self, pets, resources):
         listing = await create_listing(resources)
-        await signed_in(pets, resources)
+        await signed_in_member(pets, resources)
         await form_token(pets, f"/listings/{listing.id}")
         refused = await pets.post(f"/listings/{listing.id}/book",
                                   data=request_form(SOON, SOON + timedelta(3)), headers=BROWSER)
@@ -147,7 +141,7 @@ class TestRequestBooking:
         listing = await create_listing(resources)
         await insert_booking(resources, listing, start_date=SOON, end_date=SOON + timedelta(3),
                              status="pending")
-        await signed_in(pets, resources)
+        await signed_in_member(pets, resources)
         page = f"/listings/{listing.id}"
 
         answer = await send(pets, f"{page}/book", request_form(
@@ -162,7 +156,7 @@ class TestRequestBooking:
 
     async def test_mistakes_are_shown_beside_the_fields(self, pets, resources):
         listing = await create_listing(resources, species=["cat"])
-        await signed_in(pets, resources)
+        await signed_in_member(pets, resources)
         page = f"/listings/{listing.id}"
         no_pets = await send(pets, f"{page}/book", {"startDate": SOON.isoformat(),
                                                     "endDate": "", "note": "hi"}, page=page)
@@ -250,7 +244,7 @@ class TestMyBookings:
     async def test_a_stranger_cannot_act_on_a_booking(self, pets, resources):
         listing = await create_listing(resources)
         booking = await insert_booking(resources, listing, status="pending", start_date=SOON)
-        await signed_in(pets, resources)
+        await signed_in_member(pets, resources)
         answer = await send(pets, f"/bookings/{booking}/step", {"step": "cancel"},
                             page="/bookings")
         assert answer.status_code == 404 and answer.headers["content-type"].startswith("text/html")
@@ -285,7 +279,7 @@ class TestReview:
 
 class TestSitterPages:
     async def test_create_a_listing_with_a_mistake_first(self, pets, resources):
-        await signed_in(pets, resources)
+        await signed_in_member(pets, resources)
         data = {"title": "", "pricePerDay": "40.5", "services": ["boarding", "dog_walking"],
                 "species": ["dog"], "maxPets": "2", "city": "Hialeah",
                 "description": "<img src=x onerror=alert(1)>", "timezone": "America/New_York"}
@@ -318,7 +312,7 @@ class TestSitterPages:
 
     async def test_only_the_sitter_edits(self, pets, resources):
         listing = await create_listing(resources)
-        await signed_in(pets, resources)
+        await signed_in_member(pets, resources)
         assert (await pets.get(f"/listings/{listing.id}/edit", headers=BROWSER)).status_code \
             == 403
 
