@@ -87,7 +87,9 @@ class StateMachine:
         return or_(*(self.table.c[self.parties[n]] == user_id for n in names))
 
     def values(self, step: Transition, now: datetime, user_id: str | None) -> dict[str, Any]:
-        values: dict[str, Any] = {self.status: str(step.target), "updated_at": now}
+        values: dict[str, Any] = {self.status: str(step.target)}
+        if "updated_at" in self.table.c:
+            values["updated_at"] = now
         if step.stamp:
             values[step.stamp] = now
         if step.by:
