@@ -60,13 +60,18 @@ async def open_booking(engine, listing, owner_id: str, start: date, end: date):
     return conn
 
 
-async def waiting_for_a_lock(engine) -> bool:
+async def blocked_by(engine, holder) -> bool:
+    """Whether some session waits for a lock that `holder`'s connection holds (other tests'
+    sessions on this database may wait for locks of their own meanwhile)."""
+    holder_pid = (await holder.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    # Autocommit: inside a transaction pg_stat_activity is a snapshot taken once.
     async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
         for _ in range(int(TIMEOUT / 0.02)):
             waiting = (await conn.execute(text(
                 "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ))).scalar_one()
+                "WHERE CAST(:holder AS integer) = ANY(pg_blocking_pids(pid))"
+            ), {"holder": holder_pid})).scalar_one()
             if waiting:
                 return True
             await asyncio.sleep(0.02)
@@ -84,7 +89,7 @@ async def test_a_blackout_waits_for_a_booking_being_inserted_and_then_sees_it(
             committed, principal(listing.sitter_id), listing.id,
             BlackoutCreate(start_date=date(NEXT_YEAR, 9, 3), end_date=date(NEXT_YEAR, 9, 10)),
         ))
-        assert await waiting_for_a_lock(engine)
+        assert await blocked_by(engine, booking)
         assert not adding.done()
         await booking.commit()
         with pytest.raises(Conflict):
