@@ -27,7 +27,7 @@ from panamia.notifications.documents import COLLECTION as NOTIFICATIONS
 from panamia.outbox import relay
 from panamia.outbox.models import OutboxEvent
 from panamia.outbox.service import UNDELIVERED
-from panamia.pets.bookings.models import Booking
+from panamia.pets.models import Booking
 from panamia.resources import Resources
 from panamia.schema import migrate
 from panamia.schema.mongo_indexes import ensure_indexes

@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from panamia.pets.bookings.service import local_today
-from panamia.pets.listings.pages import TAKEN
+from panamia.pets.pages import TAKEN
 from panamia.settings import Settings
 from tests.fixtures.browser import ARTIFACTS, dev_services
 from tests.fixtures.database import migrated_database

@@ -6,13 +6,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
-from panamia.pets.bookings.models import Booking
+from panamia.pets.models import Booking
 from panamia.pets.bookings.service import local_today
 from panamia.pets.bookings.states import TRANSITIONS
 from panamia.pets.listings import service as listings_service
 from panamia.pets.listings.schemas import BlackoutCreate
 from panamia.pets.bookings.pages import BUTTONS, PERSON_STEPS, allowed
-from panamia.pets.listings.pages import TAKEN
+from panamia.pets.pages import TAKEN
 from tests.fixtures.http import BROWSER, csrf_token, form_token, signed_in_member, text_of
 from tests.identity.factories import create_user, sign_in_as
 from tests.pets.factories import create_listing, insert_booking

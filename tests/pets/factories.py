@@ -9,7 +9,7 @@ from sqlalchemy import insert
 
 from panamia.db.postgres import new_id
 from panamia.identity import cookies
-from panamia.pets.bookings.models import Booking
+from panamia.pets.models import Booking
 from panamia.pets.listings import service
 from panamia.pets.listings.schemas import ListingCreate, ListingPatch, ListingView
 from panamia.resources import Resources

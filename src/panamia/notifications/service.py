@@ -16,6 +16,7 @@ from panamia.notifications.schemas import (
     NotificationPage,
 )
 from panamia.outbox import service as outbox_service
+from panamia.outbox.handlers import handles
 from panamia.outbox.service import Event
 from panamia.resources import Resources
 
@@ -32,6 +33,7 @@ async def notify(session: AsyncSession, activity: ActivityBase) -> str:
     return await outbox_service.enqueue(session, outbox_service.NOTIFICATION_CREATE, payload)
 
 
+@handles(outbox_service.NOTIFICATION_CREATE)
 async def deliver(event: Event, mongo: MongoDatabase, session: AsyncSession) -> None:
     """Relay handler for `notification.create`.
 

@@ -21,7 +21,7 @@ from panamia.errors import Conflict
 from panamia.pets.bookings import notices
 from panamia.pets.bookings import queries as booking_queries
 from panamia.pets.bookings import service as bookings_service
-from panamia.pets.bookings.models import Booking
+from panamia.pets.models import Booking
 from panamia.pets.bookings.states import TRANSITIONS
 from panamia.pets.listings.models import Listing, ListingBlackout
 from panamia.pets.listings.schemas import ListingCreate

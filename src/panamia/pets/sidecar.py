@@ -3,12 +3,12 @@
 from panamia.outbox import relay
 from panamia.pets import demo
 from panamia.pets.bookings import expiry
-from panamia.pets.bookings import models as booking_models
+from panamia.pets import models as booking_models
 from panamia.pets.bookings import pages as booking_pages
 from panamia.pets.bookings.routes import router as bookings_router
 from panamia.pets.cli import pets_app
 from panamia.pets.listings import models as listing_models
-from panamia.pets.listings import pages as listing_pages
+from panamia.pets import pages as listing_pages
 from panamia.pets.listings.routes import router as listings_router
 from panamia.pets.reviews import models as review_models
 from panamia.pets.reviews.routes import router as reviews_router

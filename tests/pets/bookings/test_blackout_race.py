@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, text
 from panamia.apps.pets import create_app
 from panamia.db.postgres import new_id
 from panamia.errors import Conflict
-from panamia.pets.bookings.models import Booking
+from panamia.pets.models import Booking
 from panamia.pets.listings import service as listings_service
 from panamia.pets.listings.models import ListingBlackout
 from panamia.pets.listings.schemas import BlackoutCreate

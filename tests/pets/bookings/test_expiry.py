@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from panamia.outbox import relay
 from panamia.pets.bookings import expiry
 from panamia.pets.bookings.expiry import expire_pending
-from panamia.pets.bookings.models import Booking
+from panamia.pets.models import Booking
 from panamia.pets.cli import pets_app
 from panamia.settings import get_settings
 from panamia.sidecar.models import IdempotencyKey

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text, update
 
 from panamia.apps.pets import create_app
 from panamia.pets.bookings.expiry import sweep
-from panamia.pets.bookings.models import Booking
+from panamia.pets.models import Booking
 from panamia.sidecar.models import IdempotencyKey
 from tests.fixtures.database import until_waiting
 from tests.fixtures.http import asgi_client, signed_in_cookies

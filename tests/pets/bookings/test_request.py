@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from panamia.outbox import relay
 from panamia.pets.bookings.expiry import expire_pending
-from panamia.pets.bookings.models import Booking
+from panamia.pets.models import Booking
 from panamia.pets.listings import service as listings_service
 from panamia.pets.listings.schemas import YEARS_AHEAD, BlackoutCreate, years_after
 from tests.identity.factories import create_user

@@ -4,7 +4,7 @@ import pytest
 
 from panamia.errors import Conflict
 from panamia.pets.bookings import service, states
-from panamia.pets.bookings.models import Booking
+from panamia.pets.models import Booking
 from panamia.pets.bookings.states import ACTIVE, TRANSITIONS, Status, Transition, revives
 from tests.pets.bookings.factories import create_booking
 from tests.pets.factories import create_listing

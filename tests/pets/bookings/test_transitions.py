@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from panamia.apps.pets import create_app
 from panamia.outbox import relay
 from panamia.outbox.models import OutboxEvent
-from panamia.pets.bookings.models import Booking
+from panamia.pets.models import Booking
 from tests.fixtures.database import until_waiting
 from tests.fixtures.http import asgi_client, signed_in_cookies
 from tests.pets.bookings.factories import create_booking

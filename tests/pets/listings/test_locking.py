@@ -14,7 +14,7 @@ from sqlalchemy import delete, insert, select, text
 from panamia.db.postgres import create_sessionmaker, new_id
 from panamia.errors import Conflict
 from panamia.identity.models import User
-from panamia.pets.bookings.models import Booking
+from panamia.pets.models import Booking
 from panamia.pets.listings import service
 from panamia.pets.listings.schemas import BlackoutCreate, ListingPatch
 from panamia.resources import Resources

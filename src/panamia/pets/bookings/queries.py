@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.identity.models import User
-from panamia.pets.bookings.models import Booking
+from panamia.pets.models import Booking
 from panamia.pets.bookings.states import BOOKINGS, PENDING_FOR, Status, Transition
 from panamia.pets.listings.models import Listing, ListingBlackout
 

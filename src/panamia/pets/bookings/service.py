@@ -21,7 +21,7 @@ from panamia.db.postgres import new_id, violation
 from panamia.errors import Conflict, Invalid, NotFound
 from panamia.identity.dependencies import Principal
 from panamia.pets.bookings import notices, queries
-from panamia.pets.bookings.models import MAX_NIGHTS
+from panamia.pets.models import MAX_NIGHTS
 from panamia.pets.bookings.schemas import (
     BookingDetail,
     BookingListItem,

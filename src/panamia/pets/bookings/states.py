@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from sqlalchemy import Date, DateTime, cast, func, literal, select
 
-from panamia.pets.bookings import models
+from panamia.pets import models
 from panamia.pets.listings.models import Listing
 from panamia.sidecar.states import ANY_PARTY, SYSTEM, Guard, StateMachine, Transition
 

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.identity.models import User
-from panamia.pets.bookings.models import ACTIVE_STATUSES, Booking
+from panamia.pets.models import ACTIVE_STATUSES, Booking
 from panamia.pets.listings.models import Listing, ListingBlackout
 
 FOR_UPDATE: dict[str, bool] = {}

@@ -4,7 +4,7 @@ from sqlalchemy import Row, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.identity.models import User
-from panamia.pets.bookings.models import Booking
+from panamia.pets.models import Booking
 from panamia.pets.listings.models import Listing
 from panamia.pets.reviews.models import Review
 

@@ -1,6 +1,7 @@
 """Pages to find a sitter, offer sitting and ask for nights: search, a listing with its
 calendar and reviews, the listing form, the request form, and the sitter's blackouts. Every
-action goes through the JSON API's services (`POST /listings`, `PATCH /listings/{id}`, …)."""
+action goes through the JSON API's services (`POST /listings`, `PATCH /listings/{id}`, …).
+A listing's page shows its reviews and takes requests, so it sits above the sub-packages."""
 
 import uuid
 from datetime import UTC, date, datetime

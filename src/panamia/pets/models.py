@@ -1,4 +1,6 @@
-"""Bookings. PostgreSQL itself refuses two active bookings of one listing whose nights overlap."""
+"""Bookings. PostgreSQL itself refuses two active bookings of one listing whose nights overlap.
+
+Below the sub-packages: listings read it for availability, reviews for the stay reviewed."""
 
 from datetime import date, datetime
 from decimal import Decimal
