@@ -24,8 +24,8 @@ from panamia.apps.main import create_app
 from panamia.articles.documents import Status
 from panamia.identity.models import VerificationToken
 from panamia.identity.tokens import new_token, verification_token_hash
-from panamia.schema.mongo_indexes import ensure_indexes
 from panamia.settings import Settings
+from panamia.sidecar.registry import ensure_indexes
 from tests import openapi
 from tests.articles.factories import create_article
 from tests.fixtures.http import signed_in_cookies

@@ -29,8 +29,8 @@ from panamia.outbox.models import OutboxEvent
 from panamia.outbox.service import UNDELIVERED
 from panamia.pets.models import Booking
 from panamia.resources import Resources
-from panamia.schema import migrate
-from panamia.schema.mongo_indexes import ensure_indexes
+from panamia.schema import deploy
+from panamia.sidecar.registry import ensure_indexes
 from tests.fixtures.http import asgi_client
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
 from tests.pets.bookings.factories import body as booking_body
@@ -66,7 +66,7 @@ async def server() -> AsyncIterator[Server]:
     own = Server(root)
     try:
         own.url = await asyncio.to_thread(own.start)
-        await asyncio.to_thread(migrate.upgrade, own.url)
+        await asyncio.to_thread(deploy.upgrade, own.url)
         yield own
     finally:
         await asyncio.to_thread(own.stop)

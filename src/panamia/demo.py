@@ -32,7 +32,6 @@ from panamia.profiles import service as profiles_service
 from panamia.profiles.documents import WEEKDAYS
 from panamia.profiles.schemas import ProfilePatch
 from panamia.resources import Resources
-from panamia.schema.mongo_indexes import ensure_indexes
 from panamia.sidecar import registry
 
 DEMO_DOMAIN = "demo.panamia.example"
@@ -291,7 +290,7 @@ async def add_notifications(resources: Resources) -> None:
 
 async def seed(resources: Resources) -> None:
     """Add the demo community, or what is missing of it. Safe to run any number of times."""
-    await ensure_indexes(resources.mongo)
+    await registry.ensure_indexes(resources.mongo)
     await add_people(resources)
     await fill_profiles(resources)
     await add_articles(resources)

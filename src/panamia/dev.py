@@ -21,7 +21,7 @@ from panamia import demo
 from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres
 from panamia.logs import uvicorn_log_config
 from panamia.resources import Resources
-from panamia.schema import migrate
+from panamia.schema import deploy
 from panamia.settings import Settings, get_settings
 from panamia.sidecar import registry
 
@@ -126,7 +126,7 @@ def run(settings: Settings, *, host: str, ports: dict[str, int], with_demo: bool
             **{_url_variable(name): url for name, url in urls.items()},
         )
         console.print("applying migrations…")
-        migrate.upgrade(settings.postgres_direct_url or settings.postgres_url)
+        deploy.upgrade(settings.postgres_direct_url or settings.postgres_url)
         if with_demo and _seed_demo(settings):
             console.print(f"demo community added: sign in as {demo.SIGN_IN_EXAMPLE} "
                           f"through {env['AUTH_URL']}/dev/outbox")

@@ -3,7 +3,7 @@ and what every page's layout shows (who is signed in, the unread badge)."""
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -12,17 +12,18 @@ from sqlalchemy import text
 
 from panamia import headers, pages
 from panamia.bodies import BodyLimit
+from panamia.db.mongo import MongoDatabase
 from panamia.errors import install_error_handlers
 from panamia.identity.csrf import verify_csrf
 from panamia.identity.pages import signed_in_layout
 from panamia.logs import install_redaction
 from panamia.notifications.pages import unread_badge
 from panamia.resources import Resources
-from panamia.schema.mongo_indexes import ensure_indexes
 from panamia.settings import Settings
 
 HEALTH_TIMEOUT = 2.0
 logger = logging.getLogger(__name__)
+EnsureIndexes = Callable[[MongoDatabase], Awaitable[None]]
 
 
 class RefreshedSessionCookie:
@@ -54,7 +55,7 @@ async def _probe(check) -> str:
         return f"down: {type(exc).__name__}"
 
 
-async def _create_indexes(resources: Resources) -> None:
+async def _create_indexes(resources: Resources, ensure_indexes: EnsureIndexes) -> None:
     """Start even when MongoDB is down: PostgreSQL-only endpoints keep working."""
     try:
         await asyncio.wait_for(ensure_indexes(resources.mongo), 10)
@@ -123,10 +124,12 @@ def create_service(
     title: str,
     process_name: str,
     routers: Iterable[APIRouter],
+    ensure_indexes: EnsureIndexes,
     resources: Resources | None = None,
     background: Iterable[Callable[[Resources], asyncio.Future]] = (),
 ) -> FastAPI:
-    """Build a service. Tests pass `resources` bound to their own databases."""
+    """Build a service. `ensure_indexes` creates the MongoDB indexes when it starts on its
+    own resources; tests pass `resources` bound to their own databases."""
     settings.require_runtime()
 
     @asynccontextmanager
@@ -134,7 +137,7 @@ def create_service(
         opened = app.state.resources is None
         if opened:
             app.state.resources = Resources.open(settings, process_name)
-            await _create_indexes(app.state.resources)
+            await _create_indexes(app.state.resources, ensure_indexes)
         tasks = [asyncio.create_task(start(app.state.resources)) for start in background]
         try:
             yield

@@ -22,7 +22,7 @@ from panamia.identity.models import User
 from panamia.legacy import refs
 from panamia.legacy.models import LegacyIdMap, LegacyProgress, LegacyReject
 from panamia.resources import Resources
-from panamia.schema.mongo_indexes import ensure_indexes
+from panamia.sidecar.registry import ensure_indexes
 from tests.fixtures.database import migrated_database
 
 

@@ -14,7 +14,7 @@ from panamia.apps import main
 from panamia.db.embedded import EmbeddedMongo
 from panamia.outbox import relay
 from panamia.outbox.models import OutboxEvent
-from panamia.schema.mongo_indexes import ensure_indexes
+from panamia.sidecar.registry import ensure_indexes
 from tests.fixtures.http import asgi_client
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
 from tests.notifications.factories import like, notify

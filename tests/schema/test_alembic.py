@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 
 from panamia.db.postgres import create_engine
-from panamia.schema import migrate
+from panamia.schema import deploy, migrate
 from panamia.schema.files import migration_files
 
 
@@ -97,5 +97,5 @@ def test_stairway_and_downgrades_leave_no_trace(alembic_runner, alembic_engine):
 
 
 def test_the_deploy_ledger_is_invisible_to_autogenerate(database_url):
-    migrate.upgrade(database_url)
+    deploy.upgrade(database_url)
     command.check(migrate.alembic_config(database_url))  # raises on any difference

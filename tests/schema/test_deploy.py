@@ -108,7 +108,7 @@ class TestConcurrentDeploys:
 
 class TestLedger:
     def test_upgrade_goes_through_deploy(self, database_url):
-        migrate.upgrade(database_url)
+        deploy.upgrade(database_url)
         names = [m.name for m in migration_files(migrate.VERSIONS_DIR)]
         assert [r[:3] for r in ledger_rows(database_url)] == [(n, True, False) for n in names]
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from panamia.errors import Conflict, Invalid
-from panamia.schema import migrate
+from panamia.schema import deploy
 from panamia.sidecar.idempotency import KEEP_FOR, Answer, Key, claim, kept, purge_expired
 from tests.fixtures.database import empty_database
 from tests.identity.factories import create_user
@@ -114,13 +114,13 @@ async def test_a_key_in_flight_is_409_at_once(committed):
 
 async def test_keys_kept_before_scopes_were_pet_bookings_keys(server_urls):
     async with empty_database("panamia_scopes") as url:
-        await asyncio.to_thread(migrate.upgrade, url, BEFORE_SCOPES)
+        await asyncio.to_thread(deploy.upgrade, url, BEFORE_SCOPES)
         for statement in ("INSERT INTO users (id, email) VALUES ('u1', 'u1@example.org')",
                           "INSERT INTO idempotency_keys (user_id, key, request_hash) "
                           "VALUES ('u1', 'k1', 'h')"):
             await asyncio.to_thread(query, url, statement)
 
-        await asyncio.to_thread(migrate.upgrade, url)
+        await asyncio.to_thread(deploy.upgrade, url)
 
         kept_keys = await asyncio.to_thread(
             query, url, "SELECT user_id, scope, key FROM idempotency_keys")

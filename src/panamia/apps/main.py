@@ -15,6 +15,7 @@ from panamia.profiles import pages as profile_pages
 from panamia.profiles.routes import router as profiles_router
 from panamia.resources import Resources
 from panamia.settings import Settings, get_settings
+from panamia.sidecar import registry
 from panamia.web import create_service
 
 
@@ -27,7 +28,8 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     routers += [identity_pages.router, devices.page_router, profile_pages.router,
                 article_pages.router, notification_pages.router]
     app = create_service(
-        settings, title="Pana MIA", process_name="app", routers=routers, resources=resources,
+        settings, title="Pana MIA", process_name="app", routers=routers,
+        ensure_indexes=registry.ensure_indexes, resources=resources,
         background=[relay.run_forever, purge.run_forever],
     )
     oauth.install(app, settings)

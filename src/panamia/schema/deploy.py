@@ -7,12 +7,9 @@ How it works (after Atlas, Flyway and Prisma; shared/research/migration-anchors.
   must outlive a rolled-back migration. The *work* connection runs the migrations, each in
   its own transaction with its ledger row, Alembic driven one revision at a time
   (`migrate.run_steps`) so alembic_version stays right for Alembic's own commands.
-* The lock is polled with `pg_try_advisory_lock`, backing off with jitter, never waited on
-  with `pg_advisory_lock`: a blocked waiter would itself be a transaction that
-  CREATE INDEX CONCURRENTLY in the winner has to wait out. It is session-level because
-  `autocommit_block()` commits the migration's transaction, which would release an
-  `_xact_` lock. Nothing pending means no lock at all; once won, the ledger is read again,
-  so a deployer that waited finds the work done and returns.
+* The lock (panamia.schema.lock) is polled, never waited on. Nothing pending means no lock
+  at all; once won, the ledger is read again, so a deployer that waited finds the work done
+  and returns.
 * Each migration runs under a short `lock_timeout`; on SQLSTATE 55P03 it is rolled back
   and retried after a pause, then recorded as failed with the table it was blocked on.
 """
@@ -21,25 +18,27 @@ import asyncio
 import random
 import re
 import time
-import zlib
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.pool import NullPool
 
 from panamia.db.mongo import MongoDatabase
-from panamia.db.postgres import create_engine
 from panamia.schema import ledger, mongo_steps
 from panamia.schema.files import MigrationFile
 from panamia.schema.ledger import FAILED, PENDING, State, read_state
+from panamia.schema.lock import (
+    LOCK_HOLDER,
+    LOCK_KEY,
+    connected,
+    deploy_lock,
+    refuse_pooler,
+    silent,
+)
 from panamia.schema.migrate import (  # noqa: F401 - the errors are part of this API
     VERSION_TABLE_DDL,
     VERSIONS_DIR,
@@ -52,93 +51,7 @@ from panamia.schema.migrate import (  # noqa: F401 - the errors are part of this
     run_steps,
 )
 
-LOCK_KEY = zlib.crc32(b"panamia db deploy")  # < 2**32, so pg_locks shows it as objid
 LOCK_NOT_AVAILABLE = "55P03"
-
-
-def _silent(_message: str) -> None:
-    pass
-
-
-def pooler_reason(url: str) -> str | None:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    query = {k.lower(): v for k, v in parse_qs(parts.query).items()}
-    if "pooler.supabase.com" in host:
-        return "a Supabase pooler host"
-    if "-pooler." in host:
-        return "a Neon pooled endpoint (-pooler)"
-    if parts.port == 6543:
-        return "port 6543, the transaction pooler's port"
-    if query.get("pgbouncer", [""])[0].lower() == "true":
-        return "pgbouncer=true"
-    return None
-
-
-def refuse_pooler(url: str) -> None:
-    reason = pooler_reason(url)
-    if reason:
-        raise Refused(
-            f"the migration URL goes through a connection pooler ({reason}). Migrations need "
-            "a direct connection: a transaction-mode pooler hands the session's advisory lock "
-            "and settings to other clients. Set POSTGRES_DIRECT_URL to the direct URL "
-            "(Supabase: db.<project>.supabase.co:5432; Neon: the host without -pooler).")
-
-
-@asynccontextmanager
-async def connected(url: str):
-    """An engine and its AUTOCOMMIT control connection; the engine is disposed after."""
-    engine = create_engine(url, "migrate", poolclass=NullPool)
-    try:
-        async with engine.connect() as control:
-            await control.execution_options(isolation_level="AUTOCOMMIT")
-            yield engine, control
-    finally:
-        await engine.dispose()
-
-
-LOCK_HOLDER = text(
-    "SELECT a.pid, a.application_name, a.client_addr, a.backend_start, a.state, a.query "
-    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-    "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = :key "
-    "AND l.objsubid = 1 AND a.pid <> pg_backend_pid() AND l.database = "
-    "(SELECT oid FROM pg_database WHERE datname = current_database())")
-
-
-async def lock_holder(control: AsyncConnection) -> str:
-    row = (await control.execute(LOCK_HOLDER, {"key": LOCK_KEY})).first()
-    if row is None:
-        return "the deploy lock was released just now: run the command again"
-    pid, app, addr, since, state, query = row
-    return (f"the deploy lock is held by pid {pid} ({app or 'no application name'}, from "
-            f"{addr or 'a local socket'}, connected {since:%Y-%m-%d %H:%M:%S %Z}, {state}: "
-            f"{(query or '').strip()[:120]}). If that deploy is still running, wait for it or "
-            f"raise --lock-wait; if its process is gone or stuck, end its session with "
-            f"SELECT pg_terminate_backend({pid});")
-
-
-@asynccontextmanager
-async def deploy_lock(control: AsyncConnection, wait: float, say=_silent):
-    deadline = time.monotonic() + wait
-    delay = 0.025
-    # Rows the control connection writes under the lock (failures, started marks) need not
-    # wait for a WAL flush: a crash that lost one lost what it announces too, as any later
-    # commit flushes the WAL before it. "Finished" commits, durably, with its migration.
-    query = text("SELECT pg_try_advisory_lock(:key), "
-                 "set_config('synchronous_commit', 'off', false)")
-    while not (await control.execute(query, {"key": LOCK_KEY})).scalar():
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise LockNotAcquired(f"waited {wait:g}s for the deploy lock: "
-                                  + await lock_holder(control))
-        if delay == 0.025:
-            say("another deploy holds the lock; waiting for it")
-        await asyncio.sleep(min(remaining, delay * random.uniform(0.5, 1.5)))
-        delay = min(delay * 2, 1.0)
-    try:
-        yield
-    finally:
-        await control.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
 
 
 def prepare(work: Connection, state: State, lock_timeout: str, statement_timeout: str) -> None:
@@ -281,7 +194,7 @@ async def deploy(url: str, versions_dir: Path = VERSIONS_DIR, *, target: str = "
                  mongo_steps_dir: Path = mongo_steps.STEPS_DIR, lock_wait: float = 60.0,
                  allow_modified: bool = False, lock_timeout: str = "3s",
                  statement_timeout: str = "15min", lock_retries: int = 3,
-                 retry_wait: float = 1.0, say=_silent) -> Deployed:
+                 retry_wait: float = 1.0, say=silent) -> Deployed:
     """Apply pending PostgreSQL migrations, then (when `mongo` is given) MongoDB steps."""
     refuse_pooler(url)
     migrations = Migrations.load(url, versions_dir)
@@ -318,6 +231,11 @@ async def deploy(url: str, versions_dir: Path = VERSIONS_DIR, *, target: str = "
         return Deployed(applied, applied_mongo, locked=True)
 
 
+def upgrade(postgres_url: str, revision: str = "head") -> None:
+    """Apply pending migrations up to `revision`: the one call tests and `panamia dev` use."""
+    asyncio.run(deploy(postgres_url, target=revision))
+
+
 async def status(url: str, versions_dir: Path = VERSIONS_DIR) -> State:
     migrations = Migrations.load(url, versions_dir)
     async with connected(url) as (_engine, conn):
@@ -332,7 +250,7 @@ async def history(url: str) -> list[ledger.Row]:
 
 async def rollback(url: str, versions_dir: Path = VERSIONS_DIR, *, steps: int | None = None,
                    to: str | None = None, lock_wait: float = 60.0, lock_timeout: str = "3s",
-                   statement_timeout: str = "15min", say=_silent) -> list[str]:
+                   statement_timeout: str = "15min", say=silent) -> list[str]:
     """Run the downgrades of the last `steps` applied migrations (default 1), or of every
     migration after `to` (`base`: all of them); return their names, newest first."""
     refuse_pooler(url)

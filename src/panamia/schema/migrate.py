@@ -5,7 +5,6 @@ owns, through `run_steps`; env.py is for Alembic's own commands (autogenerate, c
 pytest-alembic) and the benchmark's plain `alembic upgrade head`.
 """
 
-import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,16 +149,3 @@ def run_steps(
     if connection.in_transaction():
         connection.commit()
 
-
-def upgrade(postgres_url: str, revision: str = "head") -> None:
-    """Apply pending migrations up to `revision` through `deploy` (same ledger and lock)."""
-    from panamia.schema import deploy
-
-    asyncio.run(deploy.deploy(postgres_url, target=revision))
-
-
-def downgrade(postgres_url: str, revision: str) -> None:
-    """Roll back to `revision` (`base`: everything) through `deploy.rollback`."""
-    from panamia.schema import deploy
-
-    asyncio.run(deploy.rollback(postgres_url, to=revision))

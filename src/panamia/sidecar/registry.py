@@ -22,12 +22,19 @@ from fastapi import APIRouter, FastAPI
 from pymongo import IndexModel
 
 from panamia import pages
+from panamia.articles import documents as article_documents
+from panamia.db.mongo import MongoDatabase
+from panamia.notifications import documents as notification_documents
+from panamia.profiles import documents as profile_documents
 from panamia.resources import Resources
 from panamia.settings import Settings, get_settings
 from panamia.sidecar import pages as sidecar_pages
 from panamia.web import create_service
 
 GROUP = "panamia.sidecars"
+# Each content domain's `documents.py` declares its MongoDB indexes as `INDEXES`.
+CONTENT_INDEXES = (profile_documents.INDEXES, article_documents.INDEXES,
+                   notification_documents.INDEXES)
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,23 @@ def docs_index() -> str:
     )
 
 
+def declared_indexes() -> dict[str, list[IndexModel]]:
+    """Every MongoDB index: the content domains' and each sidecar's."""
+    declared = [*CONTENT_INDEXES, *(s.mongo_indexes for s in discover())]
+    indexes: dict[str, list[IndexModel]] = {}
+    for collections in declared:
+        for collection, models in collections.items():
+            indexes.setdefault(collection, []).extend(models)
+    return indexes
+
+
+async def ensure_indexes(db: MongoDatabase) -> None:
+    """`create_index` on an existing identical index changes nothing, so start-up, tests,
+    the demo data and the versioned MongoDB steps can all call this."""
+    for collection, models in declared_indexes().items():
+        await db[collection].create_indexes(models)
+
+
 def entry_point_value(name: str) -> str:
     """`module:attribute` of the declaration, as uvicorn imports an app factory."""
     return next(p.value for p in entry_points(group=GROUP) if p.name == name)
@@ -111,8 +135,8 @@ def create_app(
     settings = settings or get_settings()
     app = create_service(
         settings, title=sidecar.title, process_name=sidecar.name,
-        routers=[*sidecar.page_routers, *sidecar.routers], resources=resources,
-        background=sidecar.background,
+        routers=[*sidecar.page_routers, *sidecar.routers], ensure_indexes=ensure_indexes,
+        resources=resources, background=sidecar.background,
     )
     app.state.sidecar = sidecar
     if sidecar.templates:
