@@ -20,10 +20,11 @@ import logging
 import random
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Table, delete, or_, select, tuple_
+from sqlalchemy import ColumnElement, Table, delete, not_, select, tuple_
 
 from panamia.db.postgres import Sessionmaker, create_engine, create_sessionmaker
 from panamia.identity import ratelimit
+from panamia.identity.dependencies import in_force
 from panamia.identity.models import Session, VerificationToken
 from panamia.outbox.models import OutboxEvent
 from panamia.resources import Resources
@@ -39,11 +40,9 @@ def stale_rows(settings: Settings, now: datetime) -> dict[str, tuple[Table, Colu
     """What each kind deletes, by the name `panamia purge` reports."""
     tokens, sessions = VerificationToken.__table__, Session.__table__
     outbox, windows = OutboxEvent.__table__, ratelimit.windows
-    signed_in_before = now - timedelta(days=settings.session_absolute_days)
     return {
         "expired sign-in links": (tokens, tokens.c.expires < now),
-        "ended sessions": (sessions, or_(sessions.c.expires < now,
-                                         sessions.c.created_at < signed_in_before)),
+        "ended sessions": (sessions, not_(in_force(now, settings))),
         "delivered outbox events": (outbox, outbox.c.delivered_at < now - KEEP_DELIVERED),
         "ended rate-limit windows": (
             windows, windows.c.window_start < now - ratelimit.LONGEST_WINDOW),

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, select, update
 
 from panamia.errors import Forbidden, Unauthorized, responses
 from panamia.identity import cookies
@@ -56,6 +56,13 @@ _SESSION_USER = (
 def absolute_end(created_at: datetime, settings: Settings) -> datetime:
     """When a session started at `created_at` ends however often it is used."""
     return created_at + timedelta(days=settings.session_absolute_days)
+
+
+def in_force(now: datetime, settings: Settings) -> ColumnElement[bool]:
+    """The sessions that still sign someone in at `now`: before their sliding expiry and
+    their absolute end. The same rule as the cookie check's, for queries over many rows."""
+    return and_(Session.expires > now,
+                Session.created_at > now - timedelta(days=settings.session_absolute_days))
 
 
 def renewed_expiry(expires: datetime, ends: datetime, now: datetime) -> datetime | None:

@@ -1,7 +1,7 @@
 """A person's signed-in devices (OWASP ASVS 3.3.3, 3.3.4): list them, sign one out, or sign
 out every other one. A session is only ever named by its id, never by its token or hash."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
@@ -11,7 +11,7 @@ from ua_parser import parse
 from panamia import pages
 from panamia.errors import NotFound, responses
 from panamia.identity import cookies, csrf
-from panamia.identity.dependencies import SIGNED_IN, CurrentUser, Principal
+from panamia.identity.dependencies import SIGNED_IN, CurrentUser, Principal, in_force
 from panamia.identity.models import Session
 from panamia.resources import Resources, ResourcesDep
 from panamia.schemas import Schema
@@ -48,13 +48,11 @@ def describe(user_agent: str | None) -> str:
 async def list_devices(resources: Resources, user: Principal) -> list[SignedInDevice]:
     """The sessions still valid, most recently used first."""
     now = datetime.now(UTC)
-    started_after = now - timedelta(days=resources.settings.session_absolute_days)
     async with resources.reads() as db:
         rows = (await db.execute(
             select(Session.id, Session.user_agent, Session.created_at, Session.last_seen_at,
                    Session.expires)
-            .where(Session.user_id == user.id, Session.expires > now,
-                   Session.created_at > started_after)
+            .where(Session.user_id == user.id, in_force(now, resources.settings))
             .order_by(Session.last_seen_at.desc().nulls_last(), Session.created_at.desc())
         )).all()
     return [
