@@ -60,6 +60,9 @@ class Sidecar:
     # Its public base URL, from the settings; by default localhost on its port.
     public_url: Callable[[Settings], str] | None = None
     docs: str = ""  # the page describing it, for the documentation index
+    # One SELECT of (ref_type, ref_id, currency, amount): what each escrow account should hold
+    # now; `panamia ledger check` compares the ledger's escrow balances with it.
+    held_funds: str = ""
 
     def url(self, settings: Settings) -> str:
         if self.public_url:
