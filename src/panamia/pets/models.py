@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Numeric,
     String,
     Text,
@@ -50,6 +51,9 @@ class Booking(Timestamped, Base):
         ),
         # Lets a review prove, by foreign key, that its author owned the booking.
         UniqueConstraint("id", "owner_id", name="uq_bookings_id_owner_id"),
+        # The sweep picks pending requests oldest first.
+        Index("ix_bookings_pending_created_at", "created_at",
+              postgresql_where=text("status = 'pending'")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

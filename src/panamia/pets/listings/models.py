@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -47,6 +48,8 @@ class Listing(Timestamped, Base):
             name="species_known",
         ),
         CheckConstraint("char_length(title) BETWEEN 1 AND 120", name="title_length"),
+        # The search matches the city regardless of case.
+        Index("ix_listings_lower_city", func.lower(text("city"))),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
