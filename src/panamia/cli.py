@@ -1,6 +1,7 @@
 """`panamia …`: run the platform, one service, or the database tooling."""
 
 import inspect
+import os
 from enum import Enum
 from typing import Annotated
 
@@ -9,7 +10,7 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 
-from panamia import doctor
+from panamia import doctor, work
 from panamia.cli_support import fail
 from panamia.legacy.cli import legacy_app
 from panamia.logs import uvicorn_log_config
@@ -31,6 +32,7 @@ for sidecar in SIDECARS.values():
 demo_app = typer.Typer(help="The demo community for development.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 app.command("doctor")(doctor.command)
+app.command("work")(work.command)
 
 
 Service = Enum("Service", {name: name for name in ("main", *SIDECARS)}, type=str)
@@ -92,9 +94,16 @@ def serve(
     host: str = "127.0.0.1",
     port: Annotated[int | None, typer.Option(help="Default: 8000 main; a sidecar's own")] = None,
     workers: int = 1,
+    background: Annotated[bool, typer.Option(
+        help="Also run the service's background work (relay, purges, sweeps); turn it off "
+             "where `panamia work` runs beside")] = True,
+    graceful_timeout: Annotated[float, typer.Option(
+        min=0, help="Seconds a stop waits for requests in flight before ending them")] = 30,
 ) -> None:
     """Serve one service against the configured databases: production unless PANAMIA_ENV
     says development or test. Mail goes out through SMTP_URL only."""
+    if not background:
+        os.environ["PANAMIA_BACKGROUND_WORK"] = "false"  # each worker reads its own settings
     try:
         settings = _settings().require_runtime()
         create_mailer(settings)  # a malformed SMTP_URL is named here, not in a traceback
@@ -112,7 +121,8 @@ def serve(
         default_port = SIDECARS[service.value].default_port
     uvicorn.run(
         factory, factory=True, host=host, port=port or default_port, workers=workers,
-        proxy_headers=True, forwarded_allow_ips="127.0.0.1", log_config=uvicorn_log_config(),
+        proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
+        timeout_graceful_shutdown=graceful_timeout, log_config=uvicorn_log_config(),
     )
 
 

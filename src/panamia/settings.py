@@ -2,13 +2,14 @@
 
 import os
 import secrets
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, PrivateAttr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
 
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     auth_oidc_name: str = Field("OpenID Connect", description="Button label for the generic provider")
 
     pets_url: str = "http://localhost:8001"
+    # Every other service's public URL by name, from `<NAME>_URL` (EXCHANGE_URL gives
+    # "exchange"): read for every name without a setting of its own, see `_PublicUrls`.
+    public_urls: dict[str, str] = Field(default_factory=dict)
 
     # Request bodies larger than this are refused with 413 before they are read.
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
@@ -63,14 +67,49 @@ class Settings(BaseSettings):
     signin_limit_per_address: int = Field(5, ge=1)
     signin_limit_per_client: int = Field(30, ge=1)
 
+    # Proxies whose X-Forwarded-For and X-Forwarded-Proto `panamia serve` believes: comma-
+    # separated addresses or networks, or "*" (uvicorn's --forwarded-allow-ips).
+    forwarded_allow_ips: str = "127.0.0.1,::1"
+    # Whether each service process also runs its background work (outbox relay, purges,
+    # sweeps); `panamia serve --no-background` turns it off where `panamia work` runs it.
+    background_work: bool = Field(True, validation_alias="PANAMIA_BACKGROUND_WORK")
+
     # Never read from the environment: only `panamia dev` and the tests turn it on, so no
     # variable given to `panamia serve` can put sign-in links where anyone can read them.
     _dev_outbox: bool = PrivateAttr(False)
+    # Where sign-in may send the browser back besides AUTH_URL and PETS_URL: the installed
+    # sidecars' public URLs, handed over by the main app (never from the environment).
+    _sidecar_urls: tuple[str, ...] = PrivateAttr(())
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
+                                   dotenv_settings, file_secret_settings):
+        return (init_settings, env_settings, _PublicUrls(env_settings), dotenv_settings,
+                _PublicUrls(dotenv_settings), file_secret_settings)
 
     @field_validator("auth_url", "pets_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("public_urls")
+    @classmethod
+    def _no_trailing_slashes(cls, urls: dict[str, str]) -> dict[str, str]:
+        return {name: url.rstrip("/") for name, url in urls.items()}
+
+    def public_url(self, name: str, default: str) -> str:
+        """The public URL of the service `name` (`<NAME>_URL`), else `default`."""
+        return self.public_urls.get(name.lower(), default)
+
+    def return_sign_ins_to(self, urls: Iterable[str]) -> None:
+        """Let sign-in send the browser back to `urls` too (the main app gives the installed
+        sidecars' public URLs)."""
+        self._sidecar_urls = tuple(dict.fromkeys([*self._sidecar_urls, *urls]))
+
+    @property
+    def sign_in_return_urls(self) -> tuple[str, ...]:
+        """Where, besides AUTH_URL, a sign-in may send the browser back afterwards."""
+        return (self.pets_url, *self._sidecar_urls)
 
     @property
     def is_production(self) -> bool:
@@ -145,6 +184,24 @@ class Settings(BaseSettings):
         elif not self.auth_secret:
             self.auth_secret = kept_development_secret(self.panamia_data_dir)
         return self
+
+
+class _PublicUrls:
+    """The `<NAME>_URL` variables of the environment or of `.env` (`source`) as
+    `public_urls`, for every name without a setting of its own (POSTGRES_URL stays out).
+    Sources merge key by key, so EXCHANGE_URL in the environment overrides only that name
+    in `.env`."""
+
+    def __init__(self, source: EnvSettingsSource):
+        self.source = source
+
+    def __call__(self) -> dict[str, dict[str, str]]:
+        urls = {
+            variable.removesuffix("_url"): value
+            for variable, value in self.source.env_vars.items()
+            if variable.endswith("_url") and value and variable not in Settings.model_fields
+        }
+        return {"public_urls": urls} if urls else {}
 
 
 def kept_development_secret(data_dir: Path) -> str:

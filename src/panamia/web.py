@@ -138,7 +138,8 @@ def create_service(
         if opened:
             app.state.resources = Resources.open(settings, process_name)
             await _create_indexes(app.state.resources, ensure_indexes)
-        tasks = [asyncio.create_task(start(app.state.resources)) for start in background]
+        tasks = [asyncio.create_task(start(app.state.resources)) for start in background
+                 if settings.background_work]
         try:
             yield
         finally:

@@ -19,8 +19,13 @@ from panamia.sidecar import registry
 from panamia.web import create_service
 
 
+# The main app's background work: in each of its processes, or in `panamia work`.
+BACKGROUND = (relay.run_forever, purge.run_forever)
+
+
 def create_app(settings: Settings | None = None, resources: Resources | None = None) -> FastAPI:
     settings = settings or get_settings()
+    settings.return_sign_ins_to(sidecar.url(settings) for sidecar in registry.discover())
     routers = [identity_router, oauth.router(settings), profiles_router, articles_router,
                account.router, devices.router, notifications_router, doctor.router]
     if settings.dev_outbox:
@@ -30,7 +35,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app = create_service(
         settings, title="Pana MIA", process_name="app", routers=routers,
         ensure_indexes=registry.ensure_indexes, resources=resources,
-        background=[relay.run_forever, purge.run_forever],
+        background=BACKGROUND,
     )
     oauth.install(app, settings)
     pages.install(app)

@@ -49,6 +49,9 @@ _SSLMODE_TO_ASYNCPG = {"disable": "disable", "allow": "allow", "prefer": "prefer
                        "require": "require", "verify-ca": "verify-ca",
                        "verify-full": "verify-full"}
 _LIBPQ_ONLY = {"channel_binding", "connect_timeout", "options", "application_name"}
+# Not a libpq option: says that the URL reaches PostgreSQL through a transaction-mode pooler
+# (the name Prisma's users know), read by `through_pooler`.
+POOLER_PARAMETER = "pgbouncer"
 
 
 def async_url(url: str) -> str:
@@ -61,7 +64,7 @@ def async_url(url: str) -> str:
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         if key == "sslmode":
             query.append(("ssl", _SSLMODE_TO_ASYNCPG.get(value, value)))
-        elif key not in _LIBPQ_ONLY:
+        elif key not in _LIBPQ_ONLY and key != POOLER_PARAMETER:
             query.append((key, value))
     return urlunsplit(("postgresql+asyncpg", parts.netloc, parts.path, urlencode(query), ""))
 
@@ -76,21 +79,41 @@ def connect_timeout(url: str) -> float:
     return float(given) if given else CONNECT_TIMEOUT
 
 
+def through_pooler(url: str) -> bool:
+    """Whether `url` says `pgbouncer=true`: PostgreSQL is behind a transaction-mode pooler."""
+    given = dict(parse_qsl(urlsplit(url).query)).get(POOLER_PARAMETER, "")
+    return given.lower() == "true"
+
+
+# Behind a transaction-mode pooler (PgBouncer before 1.21, Supabase's, Neon's) consecutive
+# transactions, and even the round trips of one statement outside a transaction, may each
+# reach a different server connection, and a named prepared statement lives in only one.
+# So no statement is kept: asyncpg's and SQLAlchemy's caches are off, and the statement has
+# no name. asyncpg then sends an unnamed statement's Parse again in the same round trip as
+# its Bind and Execute, so it always runs where it was parsed. Named statements with unique
+# names (SQLAlchemy's recipe) fail on an AUTOCOMMIT connection and pile up on the servers,
+# since PgBouncer 1.18 never resets a server connection in transaction mode.
+POOLER_CONNECT_ARGS = {
+    "statement_cache_size": 0,
+    "prepared_statement_cache_size": 0,
+    "prepared_statement_name_func": lambda: "",
+}
+
 # A pooled connection idle for longer than this is pinged before it is handed out.
 PING_AFTER_IDLE = 1.0  # seconds
 _LAST_USED = "panamia_last_used"
 
 
 def create_engine(url: str, application_name: str, **kwargs) -> AsyncEngine:
-    """An engine whose connections name the process in pg_stat_activity and speak UTC."""
-    engine = create_async_engine(
-        async_url(url),
-        connect_args={
-            "server_settings": {"application_name": application_name, "timezone": "UTC"},
-            "timeout": connect_timeout(url),
-        },
-        **kwargs,
-    )
+    """An engine whose connections name the process in pg_stat_activity and speak UTC, and
+    keep no prepared statement when the URL goes through a pooler (`pgbouncer=true`)."""
+    connect_args = {
+        "server_settings": {"application_name": application_name, "timezone": "UTC"},
+        "timeout": connect_timeout(url),
+    }
+    if through_pooler(url):
+        connect_args |= POOLER_CONNECT_ARGS
+    engine = create_async_engine(async_url(url), connect_args=connect_args, **kwargs)
     _ping_idle_connections(engine)
     _flag_unreachable_server(engine)
     return engine
