@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     # Sign-in mails per hour, per address and per client address.
     signin_limit_per_address: int = Field(5, ge=1)
     signin_limit_per_client: int = Field(30, ge=1)
+    # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.
+    metrics_token: str | None = None
+    # `json`: one JSON object per log line, with the request's id (docs/observability.md).
+    panamia_log_format: Literal["text", "json"] = "text"
 
     # Proxies whose X-Forwarded-For and X-Forwarded-Proto `panamia serve` believes: comma-
     # separated addresses or networks, or "*" (uvicorn's --forwarded-allow-ips).

@@ -3,6 +3,7 @@ group: pets from this repository's own distribution, and a sidecar from a distri
 own, installed beside it (a `*.dist-info` with its `entry_points.txt` on the path)."""
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -12,11 +13,15 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from panamia import cli
+from panamia import cli, dev
+from panamia.apps import main
 from panamia.pets.sidecar import SIDECAR as PETS
+from panamia.settings import Settings
 from panamia.sidecar import registry
 from tests.fixtures.browser import server_env
+from tests.fixtures.http import asgi_client
 from tests.fixtures.servers import free_port, wait_until_healthy
+from tests.identity.factories import magic_link, press_sign_in, request_link, unique_email
 from tests.sidecar.distributions import install_distribution
 
 PROBE_MODULE = '''
@@ -49,6 +54,11 @@ def install_probe(directory: Path, name: str, *, declared_as: str | None = None)
     module = f"{name}_sidecar"
     (directory / f"{module}.py").write_text(PROBE_MODULE.format(name=declared_as or name))
     install_distribution(directory, f"{name}-sidecar", {name: f"{module}:SIDECAR"})
+
+
+def served(help_text: str) -> set[str]:
+    """The service names `panamia serve --help` offers (`main|pets|…`)."""
+    return set(re.search(r"main(?:\|[\w-]+)*", help_text).group(0).split("|"))
 
 
 @pytest.fixture
@@ -113,7 +123,7 @@ class TestCommands:
     def test_serve_lists_the_discovered_sidecars(self):
         result = CliRunner().invoke(cli.app, ["serve", "--help"])
         assert result.exit_code == 0
-        assert "main|pets" in result.output
+        assert {"main", "pets"} <= served(result.output)
 
     def test_pets_commands_come_from_its_declaration(self):
         result = CliRunner().invoke(cli.app, ["pets", "--help"])
@@ -146,6 +156,56 @@ class TestCommands:
             assert done.returncode == 0, done.stderr
             return done.stdout
 
-        assert f"main|pets|{name}" in panamia("serve", "--help")
+        assert {"main", "pets", name} <= served(panamia("serve", "--help"))
         assert f"--{name}-port" in panamia("dev", "--help")
         assert f"hello from {name}" in panamia(name, "hello")
+
+
+class TestPublicUrl:
+    def test_it_is_name_url_as_panamia_dev_sets_it(self, probe, monkeypatch):
+        monkeypatch.setenv(dev._url_variable(probe), "https://probe.example.org/")
+        assert registry.find(probe).url(Settings(_env_file=None)) == "https://probe.example.org"
+
+    def test_it_is_read_from_the_env_file_too(self, probe, tmp_path):
+        env_file = tmp_path / ".env"
+        env_file.write_text(f"{probe.upper()}_URL=https://from-file.example.org\n")
+        settings = Settings(_env_file=env_file)
+        assert registry.find(probe).url(settings) == "https://from-file.example.org"
+
+    def test_by_default_it_is_localhost_on_the_sidecar_s_port(self, probe):
+        assert registry.find(probe).url(Settings(_env_file=None)) == "http://localhost:8123"
+
+    def test_pets_keeps_pets_url(self, monkeypatch):
+        monkeypatch.setenv("PETS_URL", "https://pets.example.org")
+        assert PETS.url(Settings(_env_file=None)) == "https://pets.example.org"
+
+    def test_a_setting_of_its_own_is_no_sidecar_url(self, monkeypatch):
+        monkeypatch.setenv("POSTGRES_URL", "postgresql://secret@db/panamia")
+        assert "postgres" not in Settings(_env_file=None).public_urls
+
+
+class TestSignInReturns:
+    """Sign-in comes back to any installed sidecar's public URL, and to nowhere else."""
+
+    async def signed_in_towards(self, probe, settings, resources, mailbox, callback_url):
+        settings.public_urls.update({probe: "http://probe.testserver",
+                                     "uninstalled": "http://uninstalled.testserver"})
+        async with asgi_client(main.create_app(settings, resources)) as client:
+            email = unique_email()
+            await request_link(client, email, callbackUrl=callback_url)
+            opened = await press_sign_in(client, magic_link(mailbox.to(email)[-1]))
+        assert opened.status_code == 303
+        return opened.headers["location"]
+
+    async def test_a_sidecar_s_page_is_where_sign_in_lands(self, probe, settings, resources,
+                                                            mailbox):
+        target = "http://probe.testserver/things?page=2"
+        assert await self.signed_in_towards(probe, settings, resources, mailbox,
+                                            target) == target
+
+    async def test_a_url_of_no_installed_sidecar_is_refused(self, probe, settings, resources,
+                                                            mailbox):
+        for elsewhere in ("http://uninstalled.testserver/x", "http://probe.testserver.evil/x",
+                          "https://probe.testserver/x"):
+            assert await self.signed_in_towards(probe, settings, resources, mailbox,
+                                                elsewhere) == "http://testserver/"

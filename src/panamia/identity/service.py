@@ -42,7 +42,8 @@ class NewSession:
 
 def callback_target(resources: Resources, callback_url: str | None) -> str:
     settings = resources.settings
-    return same_site_target(callback_url, settings.auth_url, allowed_origins=(settings.pets_url,))
+    return same_site_target(callback_url, settings.auth_url,
+                            allowed_origins=settings.sign_in_return_urls)
 
 
 async def request_email_sign_in(

@@ -57,7 +57,8 @@ class Sidecar:
     background: Sequence[Callable[[Resources], asyncio.Future]] = ()
     # Where its templates are, when they are not in panamia's own (`pages/templates/<name>/`).
     templates: Path | None = None
-    # Its public base URL, from the settings; by default localhost on its port.
+    # Its public base URL when a setting of its own holds it (pets: PETS_URL); otherwise
+    # `<NAME>_URL`, by default localhost on its port.
     public_url: Callable[[Settings], str] | None = None
     docs: str = ""  # the page describing it, for the documentation index
     # One SELECT of (ref_type, ref_id, currency, amount): what each escrow account should hold
@@ -67,7 +68,7 @@ class Sidecar:
     def url(self, settings: Settings) -> str:
         if self.public_url:
             return self.public_url(settings)
-        return f"http://localhost:{self.default_port}"
+        return settings.public_url(self.name, f"http://localhost:{self.default_port}")
 
     def __call__(self) -> FastAPI:
         """The app factory `panamia serve` gives uvicorn by the entry point's own name, so
