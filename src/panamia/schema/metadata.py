@@ -3,11 +3,12 @@ platform's own, and those each installed sidecar declares in `Sidecar.models`.""
 
 from panamia.db.postgres import Base
 from panamia.identity import models as identity_models
+from panamia.ledger import models as ledger_models
 from panamia.legacy import models as legacy_models
 from panamia.outbox import models as outbox_models
 from panamia.sidecar import models as sidecar_models
 from panamia.sidecar import registry
 
-MODEL_MODULES = (identity_models, legacy_models, outbox_models, sidecar_models,
+MODEL_MODULES = (identity_models, ledger_models, legacy_models, outbox_models, sidecar_models,
                  *(module for sidecar in registry.discover() for module in sidecar.models))
 target_metadata = Base.metadata
