@@ -10,8 +10,9 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 
-from panamia import doctor, work
+from panamia import doctor, metrics, work
 from panamia.cli_support import fail
+from panamia.ledger.cli import ledger_app
 from panamia.legacy.cli import legacy_app
 from panamia.logs import uvicorn_log_config
 from panamia.mail import create_mailer
@@ -25,6 +26,7 @@ app = typer.Typer(help="Pana MIA: a community platform on PostgreSQL and MongoDB
 app.add_typer(db_app, name="db")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(legacy_app, name="legacy")
+app.add_typer(ledger_app, name="ledger")
 SIDECARS = {sidecar.name: sidecar for sidecar in registry.discover()}
 for sidecar in SIDECARS.values():
     if sidecar.cli:
@@ -119,8 +121,12 @@ def serve(
     else:
         factory = registry.entry_point_value(service.value)
         default_port = SIDECARS[service.value].default_port
+    port = port or default_port
+    if workers > 1:  # one /metrics sums them all (docs/observability.md)
+        metrics.share_between_workers(
+            settings.panamia_data_dir / "metrics" / f"{service.value}-{port}")
     uvicorn.run(
-        factory, factory=True, host=host, port=port or default_port, workers=workers,
+        factory, factory=True, host=host, port=port, workers=workers,
         proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=graceful_timeout, log_config=uvicorn_log_config(),
     )

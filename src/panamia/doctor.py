@@ -1,4 +1,5 @@
-"""`panamia doctor` and `GET /api/admin/consistency`: do the two databases still agree?
+"""`panamia doctor` and `GET /api/admin/consistency`: do the two databases still agree, and
+does the money ledger hold together (`ledger/check.py`)?
 
 For every reference in the map (panamia.references), the distinct ids MongoDB holds are
 streamed out and checked against PostgreSQL a chunk at a time, never one query per
@@ -25,11 +26,14 @@ from panamia.cli_support import age, run_with_resources
 from panamia.db.mongo import MongoDatabase
 from panamia.errors import Forbidden, Unavailable, responses
 from panamia.identity.dependencies import AdminUser
+from panamia.ledger import check as ledger_check
+from panamia.ledger.check import LedgerReport
 from panamia.outbox import service as outbox_service
 from panamia.outbox.service import OldestEvent
 from panamia.references import REFERENCES, OnUserDelete, Reference
 from panamia.resources import Resources, ResourcesDep
 from panamia.schemas import Schema
+from panamia.sidecar import registry
 
 CHUNK = 1000
 SAMPLE = 5
@@ -58,6 +62,7 @@ class ConsistencyReport(Schema):
     ok: bool
     references: list[ReferenceFinding]
     stale_events: StaleEvents
+    ledger: LedgerReport
 
 
 async def _distinct_ids(mongo: MongoDatabase, ref: Reference) -> AsyncIterator[list[Any]]:
@@ -127,9 +132,10 @@ async def check(
         stale_after_minutes=stale_after.total_seconds() / 60, count=stale_count,
         oldest=oldest,
     )
+    ledger = await ledger_check.check(resources, registry.held_funds())
     return ConsistencyReport(
-        ok=not stale_count and not any(f.problem for f in findings),
-        references=findings, stale_events=stale,
+        ok=not stale_count and not any(f.problem for f in findings) and ledger.ok,
+        references=findings, stale_events=stale, ledger=ledger,
     )
 
 
@@ -144,7 +150,8 @@ async def consistency(
         DEFAULT_STALE_AFTER.total_seconds() / 60),
 ) -> ConsistencyReport:
     """What `panamia doctor` reports: references naming no user, and outbox events
-    undelivered for longer than `staleAfter` minutes. `ok` is false when either is found."""
+    undelivered for longer than `staleAfter` minutes, and the ledger's differences (`ledger`).
+    `ok` is false when any is found."""
     return await check(resources, stale_after=timedelta(minutes=stale_after))
 
 
@@ -169,6 +176,7 @@ def _print_report(report: ConsistencyReport) -> None:
                  + (f", last error: {escape(stale.oldest.last_error)}"
                     if stale.oldest.last_error else ""))
     console.print(line, soft_wrap=True)
+    ledger_check.print_report(report.ledger, console)
     console.print("[green]consistent[/green]" if report.ok else "[red]inconsistent[/red]")
 
 

@@ -8,6 +8,7 @@ from panamia.articles.routes import router as articles_router
 from panamia.identity import account, devices, oauth
 from panamia.identity import pages as identity_pages
 from panamia.identity.routes import dev_router, router as identity_router
+from panamia.ledger import pages as ledger_pages, routes as ledger_routes
 from panamia.notifications import pages as notification_pages
 from panamia.notifications.routes import router as notifications_router
 from panamia.outbox import relay
@@ -27,11 +28,12 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     settings = settings or get_settings()
     settings.return_sign_ins_to(sidecar.url(settings) for sidecar in registry.discover())
     routers = [identity_router, oauth.router(settings), profiles_router, articles_router,
-               account.router, devices.router, notifications_router, doctor.router]
+               account.router, devices.router, notifications_router, doctor.router,
+               ledger_routes.router]
     if settings.dev_outbox:
         routers.append(dev_router)
     routers += [identity_pages.router, devices.page_router, profile_pages.router,
-                article_pages.router, notification_pages.router]
+                article_pages.router, notification_pages.router, ledger_pages.router]
     app = create_service(
         settings, title="Pana MIA", process_name="app", routers=routers,
         ensure_indexes=registry.ensure_indexes, resources=resources,

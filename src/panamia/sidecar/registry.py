@@ -109,6 +109,12 @@ def docs_index() -> str:
     )
 
 
+def held_funds() -> dict[str, str]:
+    """Each sidecar's `held_funds` SELECT, by name: what `panamia ledger check` expects the
+    escrow accounts to hold."""
+    return {s.name: s.held_funds for s in discover() if s.held_funds}
+
+
 def declared_indexes() -> dict[str, list[IndexModel]]:
     """Every MongoDB index: the content domains' and each sidecar's."""
     declared = [*CONTENT_INDEXES, *(s.mongo_indexes for s in discover())]
