@@ -1,0 +1,18 @@
+"""The rentals sidecar, declared once: found through the `panamia.sidecars` entry point."""
+
+from panamia.outbox import relay
+from panamia.rentals import DEFAULT_PORT, NAME, expiry, models
+from panamia.rentals.money import HELD_FUNDS
+from panamia.rentals.routes import items_router, router
+from panamia.sidecar.registry import Sidecar
+
+SIDECAR = Sidecar(
+    name=NAME,
+    title="Pana MIA rentals",
+    default_port=DEFAULT_PORT,
+    routers=(items_router, router),
+    models=(models,),
+    background=(relay.run_forever, expiry.run_forever),
+    docs="docs/rentals.md",
+    held_funds=HELD_FUNDS,
+)
