@@ -1,0 +1,1 @@
+"""The item exchange sidecar: members sell, auction, swap and give away things."""

@@ -1,0 +1,3 @@
+"""placeholder"""
+from panamia.sidecar.pages import page_router
+router = page_router()
