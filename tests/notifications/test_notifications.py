@@ -5,11 +5,12 @@ from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 
 from panamia.apps import main
-from panamia.notifications.schemas import ACTIVITY, Follow
-from tests.fixtures.http import asgi_client
+from panamia.notifications.schemas import ACTIVITY, ActivityObject, Follow, Offer, Update
+from tests.fixtures.http import BROWSER, asgi_client, signed_in_member, text_of
 from tests.fixtures.servers import free_port
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
 from tests.notifications.factories import delivered, like
+from tests.profiles.factories import create_member
 
 
 class TestActivities:
@@ -28,6 +29,29 @@ class TestActivities:
         with pytest.raises(ValidationError, match="union_tag_invalid"):
             ACTIVITY.validate_python({"type": "Poke", "targetId": "b",
                                       "object": {"type": "Note", "id": "x"}})
+
+    def test_a_sidecar_s_own_object_type_with_a_link_fits_a_deal_s_activities(self):
+        bid = {"type": "Bid", "id": "b1", "url": "https://exchange.example/items/i1"}
+        for kind in ("Create", "Update", "Offer", "Accept", "Reject"):
+            activity = ACTIVITY.validate_python({"type": kind, "actorId": "a", "targetId": "b",
+                                                 "object": bid})
+            assert activity.object.from_sidecar
+        with pytest.raises(ValidationError, match="a Like cannot be about a Bid"):
+            ACTIVITY.validate_python({"type": "Like", "actorId": "a", "targetId": "b",
+                                      "object": bid})
+
+    @pytest.mark.parametrize("thing", [
+        {"type": "Bid", "id": "b1"},
+        {"type": "Bid", "id": "b1", "url": "javascript:alert(1)"},
+        {"type": "bid", "id": "b1", "url": "https://exchange.example/b1"},
+        {"type": "Bid<script>", "id": "b1", "url": "https://exchange.example/b1"},
+        {"type": "A" + "a" * 40, "id": "b1", "url": "https://exchange.example/b1"},
+        {"type": "Article", "id": "a1"},  # the platform's own, not in an Offer
+    ])
+    def test_anything_else_is_refused(self, thing):
+        with pytest.raises(ValidationError):
+            ACTIVITY.validate_python({"type": "Offer", "actorId": "a", "targetId": "b",
+                                      "object": thing})
 
     def test_the_system_may_announce_without_an_actor(self):
         announce = ACTIVITY.validate_python({"type": "Announce", "targetId": "b",
@@ -118,6 +142,23 @@ class TestReading:
     async def test_marking_needs_the_csrf_token(self, client, resources):
         await sign_in_as(client, resources, await create_user(resources))
         assert (await client.post("/api/notifications/mark-all-read")).status_code == 403
+
+
+class TestPage:
+    async def test_a_sidecar_s_own_things_read_as_a_sentence_with_a_link(self, client, resources):
+        actor = await create_member(resources, name="Ben")
+        me = await signed_in_member(client, resources)
+        bid = ActivityObject(type="Bid", id="b1", url="http://exchange.testserver/items/i1")
+        claim = ActivityObject(type="RentalClaim", id="c1",
+                               url="http://rentals.testserver/rentals/r1")
+        await delivered(resources, Offer(actor_id=actor, target_id=me, object=bid),
+                        Update(actor_id=None, target_id=me, object=claim))
+
+        page = (await client.get("/notifications", headers=BROWSER)).text
+        shown = text_of(page)
+        assert "Ben made an offer on your bid" in shown
+        assert "Pana MIA updated your rental claim" in shown
+        assert '<a href="http://exchange.testserver/items/i1">your bid</a>' in page
 
 
 async def test_mongodb_down_is_503(settings, resources):

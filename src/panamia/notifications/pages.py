@@ -1,5 +1,6 @@
 """The notifications page: newest first, mark one or all as read."""
 
+import re
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -19,6 +20,8 @@ VERBS = {
     "Invite": "invited you to co-author", "Offer": "asked to book", "Accept": "accepted",
     "Reject": "declined", "Announce": "shared",
 }
+# An `Offer` of a sidecar's own thing (a bid on an item) is no booking request.
+OFFERED = "made an offer on"
 
 
 async def unread_badge(request: Request) -> pages.LayoutPart:
@@ -48,7 +51,9 @@ class Line:
         item = self.notification.object
         if item.summary:
             return item.summary
-        return "you" if item.type == "Person" else f"your {item.type.lower()}"
+        if item.type == "Person":
+            return "you"
+        return "your " + re.sub(r"(?<=[a-z])(?=[A-Z])", " ", item.type).lower()
 
 
 async def lines(request: Request, items: list[Notification]) -> list[Line]:
@@ -57,7 +62,8 @@ async def lines(request: Request, items: list[Notification]) -> list[Line]:
                                       (n.actor_id for n in items if n.actor_id))
     result = []
     for item in items:
-        verb = VERBS.get(item.type, item.type.lower())
+        offered = item.type == "Offer" and item.object.from_sidecar
+        verb = OFFERED if offered else VERBS.get(item.type, item.type.lower())
         if item.actor_id is None:
             result.append(Line(item, SYSTEM, None, verb))
             continue
