@@ -17,7 +17,7 @@ from pathlib import Path
 import uvicorn
 from rich.console import Console
 
-from panamia import demo
+from panamia import demo, metrics
 from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres
 from panamia.logs import uvicorn_log_config
 from panamia.resources import Resources
@@ -133,8 +133,11 @@ def run(settings: Settings, *, host: str, ports: dict[str, int], with_demo: bool
 
         services = {}
         for name, port in ports.items():
+            # Each service's series apart from the others', as `panamia serve` keeps them.
+            metrics_dir = metrics.emptied(data_dir / "metrics" / name)
             process = subprocess.Popen(
-                service_command(name, host, port), env=env, stdin=subprocess.DEVNULL,
+                service_command(name, host, port), stdin=subprocess.DEVNULL,
+                env=env | {metrics.MULTIPROCESS_DIR: str(metrics_dir)},
                 preexec_fn=_die_with_parent,
             )
             cleanup.callback(_stop_process, process)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from panamia import headers, pages
+from panamia import headers, metrics, pages
 from panamia.bodies import BodyLimit
 from panamia.db.mongo import MongoDatabase
 from panamia.errors import install_error_handlers
@@ -18,6 +18,8 @@ from panamia.identity.csrf import verify_csrf
 from panamia.identity.pages import signed_in_layout
 from panamia.logs import install_redaction
 from panamia.notifications.pages import unread_badge
+from panamia.outbox import service as outbox_service
+from panamia.requestids import RequestIds
 from panamia.resources import Resources
 from panamia.settings import Settings
 
@@ -140,6 +142,7 @@ def create_service(
             await _create_indexes(app.state.resources, ensure_indexes)
         tasks = [asyncio.create_task(start(app.state.resources)) for start in background
                  if settings.background_work]
+        tasks.append(asyncio.create_task(metrics.watch_pool(app.state.resources)))
         try:
             yield
         finally:
@@ -156,6 +159,8 @@ def create_service(
     install_redaction()
     app.add_middleware(RefreshedSessionCookie)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIds)
+    metrics.install(app, settings, scraped=[outbox_service.backlog_metrics])
     headers.install(app, settings)  # outermost: every answer carries them
     pages.add_to_layout(app, signed_in_layout, unread_badge)
     app.include_router(health_router())

@@ -9,8 +9,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panamia import metrics
 from panamia.db.postgres import new_id, violation
-from panamia.errors import Conflict, DomainError, Invalid
+from panamia.errors import Conflict, DomainError, Invalid, TooManyRequests
 from panamia.identity import ratelimit
 from panamia.identity.dependencies import SESSION_MAX_AGE, absolute_end
 from panamia.identity.emails import normalize_email
@@ -56,10 +57,16 @@ async def request_email_sign_in(
     raw = new_token()
     now = datetime.now(UTC)
     async with resources.db.begin() as db:
-        for key, allowed in ((f"signin:client:{client}", settings.signin_limit_per_client),
-                             (f"signin:email:{identifier}", settings.signin_limit_per_address)):
-            await ratelimit.hit(db, key, ratelimit.Limit(allowed, SIGN_IN_LIMIT_WINDOW), now,
-                                refusal=TOO_MANY_LINKS)
+        for limit, key, allowed in (
+            ("client", f"signin:client:{client}", settings.signin_limit_per_client),
+            ("address", f"signin:email:{identifier}", settings.signin_limit_per_address),
+        ):
+            try:
+                await ratelimit.hit(db, key, ratelimit.Limit(allowed, SIGN_IN_LIMIT_WINDOW), now,
+                                    refusal=TOO_MANY_LINKS)
+            except TooManyRequests:
+                metrics.SIGNIN_MAILS_REFUSED.labels(limit).inc()
+                raise
         await db.execute(
             insert(VerificationToken).values(
                 identifier=identifier,
@@ -78,6 +85,7 @@ async def request_email_sign_in(
              "It works once, for 24 hours. If you did not ask for it, ignore this mail.",
         link=link,
     ))
+    metrics.SIGNIN_MAILS_SENT.inc()
 
 
 def device_label(user_agent: str | None) -> str | None:

@@ -33,3 +33,5 @@ class OutboxEvent(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+    # The X-Request-ID of the request that enqueued it (panamia.requestids).
+    request_id: Mapped[str | None] = mapped_column(String(64))

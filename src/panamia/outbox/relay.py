@@ -17,6 +17,7 @@ from pymongo.errors import ConnectionFailure
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panamia import metrics
 from panamia.db.mongo import MongoDatabase
 from panamia.db.postgres import unreachable
 from panamia.outbox.handlers import HANDLERS
@@ -55,8 +56,8 @@ def _describe(exc: BaseException) -> str:
 
 async def _apply(
     events: list[Event], mongo: MongoDatabase, session: AsyncSession
-) -> tuple[list[str], list[tuple[Event, str]]]:
-    delivered: list[str] = []
+) -> tuple[list[Event], list[tuple[Event, str]]]:
+    delivered: list[Event] = []
     failed: list[tuple[Event, str]] = []
     unreachable: str | None = None
     for event in events:
@@ -69,24 +70,27 @@ async def _apply(
             if handler is None:
                 raise LookupError(f"no handler for topic {event.topic!r} in this version")
             await handler(event, mongo, session)
-            delivered.append(event.id)
+            delivered.append(event)
             continue
         except ConnectionFailure as exc:
             unreachable = error = _describe(exc)
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop the others
             error = _describe(exc)
         failed.append((event, error))
+        metrics.RELAY_FAILURES.labels(event.topic).inc()
         logger.warning("outbox event %s (%s) failed, attempt %d: %s",
-                       event.id, event.topic, event.attempts + 1, error)
+                       event.id, event.topic, event.attempts + 1, error,
+                       extra={"request_id": event.request_id})
     return delivered, failed
 
 
 async def _record(
-    session: AsyncSession, at, delivered: list[str], failed: list[tuple[Event, str]]
+    session: AsyncSession, at, delivered: list[Event], failed: list[tuple[Event, str]]
 ) -> None:
     if delivered:
         await session.execute(
-            update(OutboxEvent).where(OutboxEvent.id.in_(delivered)).values(delivered_at=at)
+            update(OutboxEvent).where(OutboxEvent.id.in_([event.id for event in delivered]))
+            .values(delivered_at=at)
         )
     groups: dict[tuple[str, int], list[str]] = {}
     for event, error in failed:
@@ -106,7 +110,7 @@ async def relay_once(
     async with resources.db.begin() as session:
         rows = await session.execute(
             select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.payload,
-                   OutboxEvent.created_at, OutboxEvent.attempts)
+                   OutboxEvent.created_at, OutboxEvent.attempts, OutboxEvent.request_id)
             .where(UNDELIVERED, OutboxEvent.next_attempt_at <= at)
             .order_by(OutboxEvent.next_attempt_at, OutboxEvent.created_at)
             .limit(batch_size)
@@ -117,6 +121,10 @@ async def relay_once(
             return RelayResult()
         delivered, failed = await _apply(events, resources.mongo, session)
         await _record(session, at, delivered, failed)
+    for event in delivered:  # once it is recorded
+        metrics.RELAY_DELIVERED.labels(event.topic).inc()
+        logger.info("outbox event %s (%s) delivered", event.id, event.topic,
+                    extra={"request_id": event.request_id})
     return RelayResult(len(events), len(delivered), len(failed))
 
 

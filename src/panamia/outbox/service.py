@@ -1,14 +1,17 @@
 """Writing events (in the caller's transaction) and reading the backlog."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panamia import requestids
 from panamia.db.postgres import new_id
 from panamia.outbox.models import OutboxEvent
+from panamia.resources import Resources
 from panamia.schemas import Schema
 
 NOTIFICATION_CREATE = "notification.create"
@@ -24,12 +27,16 @@ class Event:
     payload: dict[str, Any]
     created_at: datetime
     attempts: int
+    request_id: str | None = None
 
 
 async def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any]) -> str:
-    """Record an event in the caller's transaction: it exists if and only if the change commits."""
+    """Record an event in the caller's transaction: it exists if and only if the change commits.
+    It carries the id of the request being served, if any."""
     event_id = new_id()
-    await session.execute(insert(OutboxEvent).values(id=event_id, topic=topic, payload=payload))
+    await session.execute(insert(OutboxEvent).values(
+        id=event_id, topic=topic, payload=payload, request_id=requestids.current(),
+    ))
     return event_id
 
 
@@ -68,6 +75,25 @@ async def backlog(session: AsyncSession) -> Backlog:
         undelivered=sum(by_topic.values()), failing=failing, by_topic=by_topic,
         oldest=await oldest_undelivered(session),
     )
+
+
+async def backlog_metrics(resources: Resources) -> list[GaugeMetricFamily]:
+    """The backlog as /metrics shows it, read at each scrape: the same from every process."""
+    async with resources.reads() as session:
+        found = await backlog(session)
+    age = 0.0
+    if found.oldest is not None:
+        age = max((datetime.now(UTC) - found.oldest.created_at).total_seconds(), 0.0)
+    return [
+        GaugeMetricFamily("panamia_outbox_undelivered", "Outbox events not delivered yet",
+                          value=found.undelivered),
+        GaugeMetricFamily("panamia_outbox_failing",
+                          "Undelivered outbox events that failed at least once",
+                          value=found.failing),
+        GaugeMetricFamily("panamia_outbox_oldest_undelivered_age_seconds",
+                          "Age of the oldest undelivered outbox event, 0 when there is none",
+                          value=age),
+    ]
 
 
 async def oldest_undelivered(

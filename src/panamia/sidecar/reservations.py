@@ -17,6 +17,7 @@ inside a GiST index needs the `btree_gist` extension, which the migration create
 """
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Literal
 
 from alembic.operations import Operations
@@ -26,8 +27,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import AddConstraint
 from sqlalchemy.sql.elements import conv
 
+from panamia import metrics
 from panamia.db.postgres import violation
 from panamia.errors import Conflict
+from panamia.sidecar import registry
 
 RangeType = Literal["daterange", "tstzrange"]
 EXCLUSION_VIOLATION = "23P01"
@@ -85,7 +88,21 @@ def drop_reservation_constraint(
 
 
 def conflict_from(exc: DBAPIError, constraint: str, detail: str) -> Conflict | None:
-    """The 409 to raise when `exc` is `constraint` refusing an overlap, else None."""
+    """The 409 to raise when `exc` is `constraint` refusing an overlap, else None. Counted in
+    /metrics by the sidecar whose table it is and the constraint."""
     if violation(exc) == (EXCLUSION_VIOLATION, constraint):
+        table = getattr(exc.orig.__cause__, "table_name", None)
+        metrics.BOOKING_CONFLICTS.labels(sidecar_owning(table), constraint).inc()
         return Conflict(detail)
     return None
+
+
+@cache
+def sidecar_owning(table: str | None) -> str:
+    """The name of the sidecar whose declared models hold `table`."""
+    for sidecar in registry.discover():
+        for module in sidecar.models:
+            if any(getattr(member, "__tablename__", None) == table
+                   for member in vars(module).values()):
+                return sidecar.name
+    return "unknown"
