@@ -1,6 +1,7 @@
 """`panamia db deploy`: the lock, the ledger, failures, lock timeouts, poolers, MongoDB steps."""
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -144,46 +145,91 @@ class TestModifiedMigration:
         assert edited.name in last[4]
 
 
-class TestFailedMigration:
-    @pytest.fixture
-    def failing(self, versions_dir):
-        names = side_effect_chain(versions_dir, 1)
-        write_migration(versions_dir, "20300102000000_divide", names[0],
-                        upgrade="op.execute('CREATE TABLE half_done (id int)')\n"
-                                "op.execute('SELECT 1/0')")
-        return versions_dir / "20300102000000_divide.py"
+AUTOCOMMIT_THEN_FAIL = (
+    "with op.get_context().autocommit_block():\n"
+    "    op.execute('CREATE INDEX CONCURRENTLY ix_side_effects_name ON side_effects (name)')\n"
+    "    op.execute('SELECT 1/0')")
 
-    def test_leaves_a_failed_row_and_blocks_deploy_until_resolved(
-            self, database_url, versions_dir, failing, cli):
-        with pytest.raises(MigrationFailed, match="division by zero"):
+
+def failing_migration(versions_dir, upgrade: str):
+    """The chain of one table, then 20300102000000_divide doing `upgrade`."""
+    names = side_effect_chain(versions_dir, 1)
+    return write_migration(versions_dir, "20300102000000_divide", names[0], upgrade=upgrade)
+
+
+class TestFailedMigration:
+    @pytest.mark.parametrize("upgrade", [
+        "op.execute('CREATE TABLE half_done (id int)')\nop.execute('SELECT 1/0')",
+        # it fails before its autocommit_block() has committed anything
+        "op.execute('CREATE TABLE half_done (id int)')\nop.execute('SELECT 1/0')\n"
+        "with op.get_context().autocommit_block():\n    op.execute('SELECT 1')",
+    ], ids=["one-transaction", "before-its-autocommit-block"])
+    def test_is_rolled_back_recorded_and_run_again_by_the_next_deploy(
+            self, database_url, versions_dir, cli, upgrade):
+        failing = failing_migration(versions_dir, upgrade)
+        with pytest.raises(MigrationFailed, match="division by zero") as failed:
             run_deploy(database_url, versions_dir)
+        assert "the next deploy runs it again" in str(failed.value)
+        assert "resolve" not in str(failed.value)
+        name, finished, rolled_back, _, logs = ledger_rows(database_url)[-1]
+        assert (name, finished, rolled_back) == ("20300102000000_divide", False, True)
+        assert "division by zero" in logs
+        assert query(database_url, "SELECT to_regclass('half_done')") == [(None,)]
+
+        status = cli("status", "--json", "--versions-dir", str(versions_dir))
+        assert status.exit_code == 0, status.output
+        divide = json.loads(status.output)["postgres"][-1]
+        assert divide["state"] == "pending" and "division by zero" in divide["logs"]
+
+        again = cli("deploy", "--versions-dir", str(versions_dir))  # no resolve needed
+        assert again.exit_code == 1 and "division by zero" in again.output
+
+        failing.write_text(failing.read_text().replace("SELECT 1/0", "SELECT 1"))
+        assert cli("deploy", "--versions-dir", str(versions_dir)).exit_code == 0
+        assert [r[:3] for r in ledger_rows(database_url)[1:]] == [
+            ("20300102000000_divide", False, True), ("20300102000000_divide", False, True),
+            ("20300102000000_divide", True, False)]
+        assert query(database_url, "SELECT to_regclass('half_done')::text") == [("half_done",)]
+        history = cli("history")
+        assert history.output.count("failed, rolled back") == 2, history.output
+
+    def test_after_its_autocommit_block_committed_it_waits_for_resolve(
+            self, database_url, versions_dir, cli):
+        failing = failing_migration(versions_dir, AUTOCOMMIT_THEN_FAIL)
+        with pytest.raises(MigrationFailed, match="division by zero") as failed:
+            run_deploy(database_url, versions_dir)
+        assert "panamia db resolve 20300102000000_divide --rolled-back" in str(failed.value)
         name, finished, rolled_back, _, logs = ledger_rows(database_url)[-1]
         assert (name, finished, rolled_back) == ("20300102000000_divide", False, False)
         assert "division by zero" in logs
-        assert query(database_url, "SELECT to_regclass('half_done')") == [(None,)]
+        # the index was committed by its autocommit_block() before the failure
+        index = "SELECT to_regclass('ix_side_effects_name')::text"
+        assert query(database_url, index) == [("ix_side_effects_name",)]
 
         status = cli("status", "--json", "--versions-dir", str(versions_dir))
         assert status.exit_code == 1 and '"state": "failed"' in status.output
 
         refused = cli("deploy", "--versions-dir", str(versions_dir))
         assert refused.exit_code == 1
+        assert "20300102000000_divide failed after part of it may have committed" in (
+            " ".join(refused.output.split()))
         assert "panamia db resolve 20300102000000_divide --rolled-back" in refused.output
+        assert len(ledger_rows(database_url)) == 2  # the refusal ran nothing
 
+        query(database_url, "DROP INDEX ix_side_effects_name")  # undone by hand
         failing.write_text(failing.read_text().replace("SELECT 1/0", "SELECT 1"))
         resolved = cli("resolve", "20300102000000_divide", "--rolled-back",
                        "--versions-dir", str(versions_dir))
         assert resolved.exit_code == 0, resolved.output
         assert cli("deploy", "--versions-dir", str(versions_dir)).exit_code == 0
-        rows = ledger_rows(database_url)
-        assert [r[:3] for r in rows[-2:]] == [("20300102000000_divide", False, True),
-                                              ("20300102000000_divide", True, False)]
-        assert query(database_url, "SELECT to_regclass('half_done')::text") == [("half_done",)]
+        assert [r[:3] for r in ledger_rows(database_url)[-2:]] == [
+            ("20300102000000_divide", False, True), ("20300102000000_divide", True, False)]
+        assert query(database_url, index) == [("ix_side_effects_name",)]
 
-    def test_resolve_applied_stamps_alembic_version(self, database_url, versions_dir, failing,
-                                                    cli):
+    def test_resolve_applied_stamps_alembic_version(self, database_url, versions_dir, cli):
+        failing_migration(versions_dir, AUTOCOMMIT_THEN_FAIL)
         with pytest.raises(MigrationFailed):
             run_deploy(database_url, versions_dir)
-        query(database_url, "CREATE TABLE half_done (id int)")  # done by hand
         resolved = cli("resolve", "20300102000000_divide", "--applied",
                        "--versions-dir", str(versions_dir))
         assert resolved.exit_code == 0, resolved.output
@@ -202,29 +248,54 @@ class TestFailedMigration:
 
 
 class TestLockTimeout:
-    def test_retries_then_fails_naming_the_table(self, database_url, versions_dir):
+    @pytest.fixture
+    def guarded(self, database_url, versions_dir):
+        """A table, then a pending migration that alters it."""
         write_migration(versions_dir, "20300101000001_guarded", None,
                         upgrade="op.execute('CREATE TABLE guarded (id int)')")
         run_deploy(database_url, versions_dir)
         write_migration(versions_dir, "20300101000002_alter_guarded", "20300101000001_guarded",
                         upgrade="op.execute('ALTER TABLE guarded ADD COLUMN note text')")
-        said = []
 
-        async def while_locked():
-            async with HeldConnection(database_url, "BEGIN",
+    def deploy_while_locked(self, url, versions_dir, **options):
+        """Deploy while another session holds guarded; the holder's pid and the failure."""
+        async def run():
+            async with HeldConnection(url, "BEGIN",
                                       "LOCK TABLE guarded IN ACCESS EXCLUSIVE MODE") as holder:
                 with pytest.raises(MigrationFailed) as failed:
-                    await deploy.deploy(database_url, versions_dir, lock_timeout="100ms",
-                                        lock_retries=2, retry_wait=0.05, say=said.append)
+                    await deploy.deploy(url, versions_dir, lock_timeout="100ms", **options)
                 return holder.pid, str(failed.value)
 
-        pid, message = asyncio.run(while_locked())
+        return asyncio.run(run())
+
+    def test_retries_then_fails_naming_the_table(self, database_url, versions_dir, guarded):
+        said = []
+        pid, message = self.deploy_while_locked(database_url, versions_dir, lock_retries=2,
+                                                retry_wait=0.05, say=said.append)
         assert sum("retrying" in line for line in said) == 2
         assert "table guarded (AccessExclusiveLock held by pid" in message
         assert f"pg_terminate_backend({pid})" in message
-        assert "resolve 20300101000002_alter_guarded --rolled-back" in message
-        assert ledger_rows(database_url)[-1][:3] == ("20300101000002_alter_guarded", False,
-                                                     False)
+        assert "lock timeout (100ms) 3 times" in message
+
+    def test_the_next_deploy_applies_it_by_itself_and_history_keeps_both_attempts(
+            self, database_url, versions_dir, guarded, cli):
+        self.deploy_while_locked(database_url, versions_dir, lock_retries=0)
+        assert query(database_url, "SELECT count(*) FROM information_schema.columns WHERE "
+                                   "table_name = 'guarded' AND column_name = 'note'") == [(0,)]
+
+        result = cli("deploy", "--versions-dir", str(versions_dir))  # the lock is gone
+        assert result.exit_code == 0, result.output
+        assert "applied 1 PostgreSQL" in result.output
+        assert query(database_url, "SELECT count(*) FROM information_schema.columns WHERE "
+                                   "table_name = 'guarded' AND column_name = 'note'") == [(1,)]
+        attempts = [r for r in ledger_rows(database_url)
+                    if r[0] == "20300101000002_alter_guarded"]
+        assert [r[1:3] for r in attempts] == [(False, True), (True, False)]
+        assert "55P03" in attempts[0][4] and "blocked on table guarded" in attempts[0][4]
+        history = cli("history")
+        assert history.exit_code == 0, history.output
+        assert history.output.count("20300101000002_alter_guarded") == 2
+        assert "failed, rolled back" in history.output
 
 
 class TestPoolers:

@@ -229,7 +229,9 @@ def status(
             for e in entries:
                 color = colors.get(e.state, "red")
                 applied_at = e.row.finished_at if e.row and e.state != ledger.PENDING else None
-                table.add_row(e.name, f"[{color}]{e.state}[/{color}]",
+                label = e.state + (" (last attempt failed)" if e.state == ledger.PENDING
+                                   and e.row and e.row.failed else "")
+                table.add_row(e.name, f"[{color}]{label}[/{color}]",
                               f"{applied_at:%Y-%m-%d %H:%M:%S}" if applied_at else "",
                               e.row.applied_by if e.row and e.state != ledger.PENDING else "")
             _print_table(table)

@@ -107,48 +107,54 @@ def apply_all(work: Connection, control: Connection, migrations: Migrations,
               lock_timeout: str, lock_retries: int, retry_wait: float, say) -> list[str]:
     """Apply `revisions` in order, each in its own transaction; return their names.
 
-    A migration that runs in one transaction gets its ledger row inside that transaction:
-    if the process dies, PostgreSQL rolls both back and the next deploy simply runs it.
-    One with an `autocommit_block()` commits part of its work on the way, so its row is
-    started first, on the control connection: if the process dies there, the unfinished
-    row stops the next deploy until someone looks (`resolve`).
+    A migration's ledger row is written inside its transaction: if it fails, or the process
+    dies, PostgreSQL rolls both back, so nothing of it remains and it can simply run again
+    (a failure is recorded as a rolled-back attempt). An `autocommit_block()` commits part of
+    the migration on the way, so as the migration enters one its row is started on the
+    control connection: from there a failure, or a death, leaves that row unfinished, which
+    stops the next deploy until someone looks (`resolve`).
     """
-    started: dict[str, tuple[datetime, int | None]] = {}
+    started_at: dict[str, datetime] = {}
+    committing: dict[str, int] = {}  # ledger row of each migration past an autocommit_block()
     done: list[str] = []
     current: list[str] = []  # the revision whose transaction is open
+    by = ledger.applied_by()
+
+    def row(name: str, **fields) -> ledger.Row:
+        return ledger.Row(name, migrations.checksums[name], applied_by=by,
+                          allow_modified=allow_modified, **fields)
 
     def each():
         for revision in revisions[len(done):]:
             if current:
                 done.append(current.pop())  # its transaction has committed
             name = name_of(revision)
-            if name not in started:
+            if name not in started_at:
                 say(f"applying {name}")
-                row_id = None
-                if "autocommit_block" in Path(revision.path).read_text():
-                    row_id = ledger.start(control, name, migrations.checksums[name],
-                                          allow_modified=allow_modified, logs=note)
-                started[name] = (datetime.now(UTC), row_id)
+                started_at[name] = datetime.now(UTC)
             current.append(name)
             yield revision
 
+    def autocommitting():
+        name = current[0]
+        if name not in committing:
+            committing[name] = ledger.insert(control, row(
+                name, started_at=started_at[name], logs=note))
+
     def finished(ctx, step, heads, run_args):
         name = current[0]
-        row_id = started[name][1]
-        if row_id is None:
-            ledger.insert(ctx.connection, ledger.Row(
-                name, migrations.checksums[name], finished_at=datetime.now(UTC),
-                applied_steps_count=1, applied_by=ledger.applied_by(), logs=note,
-                allow_modified=allow_modified))
+        if name in committing:
+            ledger.finish(ctx.connection, committing[name])
         else:
-            ledger.finish(ctx.connection, row_id)
+            ledger.insert(ctx.connection, row(name, finished_at=datetime.now(UTC),
+                                              applied_steps_count=1, logs=note))
 
     attempts: dict[str, int] = {}
     while len(done) < len(revisions):
         current.clear()
         try:
             run_steps(work, migrations.config, migrations.script, each(), upgrade=True,
-                      on_applied=finished)
+                      on_applied=finished, on_autocommit=autocommitting)
             done.extend(current)
         except Exception as exc:
             if not current:
@@ -156,7 +162,8 @@ def apply_all(work: Connection, control: Connection, migrations: Migrations,
             name = current[0]
             sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
             retries = attempts.get(name, 0)
-            if sqlstate == LOCK_NOT_AVAILABLE and retries < lock_retries:
+            if sqlstate == LOCK_NOT_AVAILABLE and retries < lock_retries and \
+                    name not in committing:
                 attempts[name] = retries + 1
                 pause = retry_wait * 2 ** retries * random.uniform(0.5, 1.5)
                 say(f"{name}: lock timeout ({lock_timeout}), retrying in {pause:.1f}s")
@@ -166,19 +173,20 @@ def apply_all(work: Connection, control: Connection, migrations: Migrations,
             if sqlstate == LOCK_NOT_AVAILABLE:
                 logs += (f"\nlock timeout ({lock_timeout}) {retries + 1} times, "
                          + blocked_on(control, work, getattr(exc, "statement", None)))
-            at, row_id = started[name]
-            if row_id is None:
-                ledger.insert(control, ledger.Row(
-                    name, migrations.checksums[name], started_at=at,
-                    applied_by=ledger.applied_by(), logs="\n".join(filter(None, [note, logs])),
-                    allow_modified=allow_modified))
-            else:
-                ledger.fail(control, row_id, logs)
+            if name in committing:
+                ledger.fail(control, committing[name], logs)
+                raise MigrationFailed(
+                    f"{name} failed after its autocommit_block() began committing: {logs}\n"
+                    "The ledger records the failure and deploy refuses until it is resolved. "
+                    "Check what of it was committed, finish or undo that by hand, then "
+                    + ledger.resolve_commands(name)) from exc
+            ledger.insert(control, row(
+                name, started_at=started_at[name], rolled_back_at=datetime.now(UTC),
+                logs="\n".join(filter(None, [note, logs]))))
             raise MigrationFailed(
-                f"{name} failed, its transaction rolled back: {logs}\nThe ledger records "
-                "the failure; "
-                f"once the cause is fixed, `panamia db resolve {name} --rolled-back` lets "
-                "deploy run it again.") from exc
+                f"{name} failed and its transaction was rolled back, so nothing of it "
+                f"remains: {logs}\nThe ledger records the attempt; the next deploy runs it "
+                "again (fix the cause first, unless it was a passing lock).") from exc
     return done
 
 
@@ -265,6 +273,7 @@ async def rollback(url: str, versions_dir: Path = VERSIONS_DIR, *, steps: int | 
         targets = _rollback_targets(state, steps, to)
         rows = {e.name: e.row for e in state.entries}
         current: list[str] = []
+        by = ledger.applied_by()
 
         def each():
             for revision in targets:
@@ -273,8 +282,7 @@ async def rollback(url: str, versions_dir: Path = VERSIONS_DIR, *, steps: int | 
                 yield revision
 
         def rolled_back(ctx, step, heads, run_args):
-            ledger.roll_back(ctx.connection, rows[current[0]].id,
-                             f"rolled back by {ledger.applied_by()}")
+            ledger.roll_back(ctx.connection, rows[current[0]].id, f"rolled back by {by}")
 
         try:
             await work.run_sync(run_steps, migrations.config, migrations.script, each(),

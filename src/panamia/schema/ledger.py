@@ -62,9 +62,14 @@ class Row:
 
     @property
     def outcome(self) -> str:
-        if self.rolled_back_at:
-            return "rolled back"
-        return APPLIED if self.finished_at else FAILED
+        if self.finished_at is None:
+            return "failed, rolled back" if self.rolled_back_at else FAILED
+        return "rolled back" if self.rolled_back_at else APPLIED
+
+    @property
+    def failed(self) -> bool:
+        """Whether this attempt stopped before it finished (rolled back since, or not)."""
+        return self.finished_at is None
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,8 @@ class Entry:
             "ledger_checksum": row.checksum if row else None,
             "applied_at": row.finished_at.isoformat() if row and row.finished_at else None,
             "applied_by": row.applied_by if row else None,
-            "logs": row.logs if row and self.state == FAILED else None,
+            # the error of a failed attempt, also once it is pending again
+            "logs": row.logs if row and row.failed else None,
         }
 
 
@@ -147,24 +153,19 @@ def create(conn: Connection, rows: list[Row]) -> None:
 
 INSERT = (
     f"INSERT INTO {LEDGER_TABLE} (migration_name, checksum, started_at, finished_at, "
-    "applied_steps_count, applied_by, logs, allow_modified) VALUES ($1, $2, "
-    "coalesce($3::timestamptz, now()), CASE WHEN $4 THEN clock_timestamp() END, $5, $6, $7, "
-    "$8) RETURNING id")
+    "rolled_back_at, applied_steps_count, applied_by, logs, allow_modified) VALUES ($1, $2, "
+    "coalesce($3::timestamptz, now()), CASE WHEN $4 THEN clock_timestamp() END, "
+    "CASE WHEN $5 THEN clock_timestamp() END, $6, $7, $8, $9) RETURNING id")
 
 
 def insert(conn: Connection, row: Row) -> int:
     """Add `row`; its times are the database's: started at the transaction's start (or at
-    `row.started_at` when given), finished now if `row.finished_at` is set."""
+    `row.started_at` when given), finished and rolled back now if those of `row` are set."""
     # Driver SQL: it runs once per migration, inside its transaction, and skips compiling.
     return conn.exec_driver_sql(INSERT, (
         row.migration_name, row.checksum, row.started_at, row.finished_at is not None,
-        row.applied_steps_count, row.applied_by, row.logs, row.allow_modified)).scalar_one()
-
-
-def start(conn: Connection, name: str, checksum: str, *, allow_modified: bool,
-          logs: str | None = None) -> int:
-    return insert(conn, Row(name, checksum, applied_by=applied_by(), logs=logs,
-                            allow_modified=allow_modified))
+        row.rolled_back_at is not None, row.applied_steps_count, row.applied_by, row.logs,
+        row.allow_modified)).scalar_one()
 
 
 def finish(conn: Connection, row_id: int) -> None:
@@ -197,13 +198,14 @@ class State:
 
     def __post_init__(self):
         self.entries = classify(self.migrations.pairs(), self.rows, self.deploy_running)
+        self._by_name = {e.name: e for e in self.entries}
 
     def entry(self, name: str) -> Entry | None:
-        return next((e for e in self.entries if e.name == name), None)
+        return self._by_name.get(name)
 
     def applied(self) -> list[Script]:
         return [r for r in self.migrations.revisions
-                if self.entry(name_of(r)).state in (APPLIED, MODIFIED)]
+                if self._by_name[name_of(r)].state in (APPLIED, MODIFIED)]
 
     def problems(self) -> list[Entry]:
         return [e for e in self.entries if e.state in PROBLEMS]
@@ -230,11 +232,19 @@ def refuse_failed(state: State) -> None:
             row = entry.row
             logs = (row.logs or "no log: the deploy was interrupted").strip().splitlines()
             raise Refused(
-                f"{entry.name} failed (started {row.started_at:%Y-%m-%d %H:%M:%S %Z} by "
-                f"{row.applied_by}: {logs[0]}). Fix the database by hand, then record what "
-                f"you did: `panamia db resolve {entry.name} --rolled-back` if nothing of it "
-                f"remains (deploy will run it again), or `panamia db resolve {entry.name} "
-                "--applied` if you completed it by hand.")
+                f"{entry.name} failed after part of it may have committed (started "
+                f"{row.started_at:%Y-%m-%d %H:%M:%S %Z} by {row.applied_by}: {logs[0]}). "
+                "Its autocommit_block() commits as it goes, so no rollback undid what ran "
+                "before the failure, and running it again could skip or repeat that part "
+                "(an index left INVALID by a failed CREATE INDEX CONCURRENTLY, say). Check "
+                "the database, finish or undo that part by hand, then record what you did: "
+                f"{resolve_commands(entry.name)}")
+
+
+def resolve_commands(name: str) -> str:
+    return (f"`panamia db resolve {name} --rolled-back` if nothing of it remains (deploy will "
+            f"run it again), or `panamia db resolve {name} --applied` if you completed it by "
+            "hand.")
 
 
 def refuse_modified(entries: list[Entry], allow_modified: bool, what: str = "migrations"

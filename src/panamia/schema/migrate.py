@@ -6,12 +6,14 @@ pytest-alembic) and the benchmark's plain `alembic upgrade head`.
 """
 
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationStep
+from alembic.runtime.migration import MigrationContext, MigrationStep
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy.engine import Connection
 
@@ -55,6 +57,7 @@ class MigrationFailed(MigrationError):
     pass
 
 
+@cache
 def name_of(revision: Script) -> str:
     """The ledger's name for a revision: its file name (which is also its revision id)."""
     return Path(revision.path).stem
@@ -104,12 +107,14 @@ def run_steps(
     *,
     upgrade: bool,
     on_applied: Callable,
+    on_autocommit: Callable[[], None] | None = None,
 ) -> None:
     """Run each revision's upgrade (or downgrade) in its own transaction, without env.py.
 
     `revisions` may be a generator: whatever it does before yielding a revision happens
     before that revision's transaction begins. `on_applied(ctx=, step=, heads=, run_args=)`
-    runs inside the transaction, after Alembic moved alembic_version.
+    runs inside the transaction, after Alembic moved alembic_version. `on_autocommit()` runs
+    each time a migration enters an `autocommit_block()`, before that commits anything.
     """
     if connection.in_transaction():
         raise RuntimeError("run_steps needs a connection outside a transaction")
@@ -139,6 +144,8 @@ def run_steps(
     with EnvironmentContext(config, script, fn=steps) as env:
         env.configure(connection=connection, transaction_per_migration=True,
                       on_version_apply=on_applied)
+        if on_autocommit is not None:
+            announce_autocommit(env.get_context(), on_autocommit)
         try:
             env.run_migrations()
         except BaseException:
@@ -149,3 +156,16 @@ def run_steps(
     if connection.in_transaction():
         connection.commit()
 
+
+def announce_autocommit(context: MigrationContext, announce: Callable[[], None]) -> None:
+    """Make `op.get_context().autocommit_block()` call `announce()` first: from there on, part
+    of the migration may commit before the rest fails."""
+    block = context.autocommit_block
+
+    @contextmanager
+    def announced():
+        announce()
+        with block():
+            yield
+
+    context.autocommit_block = announced
