@@ -18,6 +18,7 @@ from panamia.identity import ratelimit
 from panamia.identity.models import Session, VerificationToken
 from panamia.outbox.models import OutboxEvent
 from panamia.resources import Resources
+from panamia.sidecar.models import IdempotencyKey
 from tests.fixtures.servers import free_port
 from tests.identity.factories import create_user
 
@@ -110,6 +111,20 @@ class TestPurge:
             pass
         else:
             raise AssertionError("the purge emptied a window that had not ended")
+
+    async def test_idempotency_keys_of_every_sidecar_go_after_24_hours(self, resources):
+        user_id = await create_user(resources)
+        keys = {("pets.bookings", "old"): NOW - timedelta(minutes=1),
+                ("exchange.bids", "old"): NOW - timedelta(hours=1),
+                ("rentals.requests", "new"): NOW + timedelta(hours=23)}
+        async with resources.db.begin() as db:
+            for (scope, key), expires_at in keys.items():
+                await db.execute(insert(IdempotencyKey).values(
+                    user_id=user_id, scope=scope, key=key, request_hash="h",
+                    expires_at=expires_at))
+        deleted = await purged(resources)
+        assert await remaining(resources, IdempotencyKey.scope) == {"rentals.requests"}
+        assert deleted["expired idempotency keys"] == 2
 
     async def test_deletes_in_batches_to_the_end(self, resources):
         await add_tokens(resources, **{f"spent{i}": NOW - timedelta(hours=i + 1) for i in range(5)})

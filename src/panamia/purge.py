@@ -4,10 +4,9 @@
 * sessions past their expiry, or signed in more than SESSION_ABSOLUTE_DAYS ago (a Next.js
   app sharing the table may slide a session's expiry beyond that);
 * outbox events delivered more than `KEEP_DELIVERED` ago (kept that long for diagnosis);
-* rate-limit windows that started more than `ratelimit.LONGEST_WINDOW` ago.
-
-Idempotency keys are not here: they belong to the pet-sitting sidecar, whose booking sweep
-deletes them (`panamia.pets.bookings.expiry`, `panamia pets expire`).
+* rate-limit windows that started more than `ratelimit.LONGEST_WINDOW` ago;
+* idempotency keys past their 24 hours, of every sidecar, whichever are installed (the
+  kit's one `idempotency_keys` table).
 
 `purge(db, settings, now)` deletes every kind once, to the end. The main app runs it every
 few minutes (`run_forever`), `panamia purge` once, for cron. Each batch is its own short
@@ -29,6 +28,7 @@ from panamia.identity.models import Session, VerificationToken
 from panamia.outbox.models import OutboxEvent
 from panamia.resources import Resources
 from panamia.settings import Settings
+from panamia.sidecar import idempotency
 
 KEEP_DELIVERED = timedelta(days=7)
 BATCH_SIZE = 1000
@@ -46,6 +46,7 @@ def stale_rows(settings: Settings, now: datetime) -> dict[str, tuple[Table, Colu
         "delivered outbox events": (outbox, outbox.c.delivered_at < now - KEEP_DELIVERED),
         "ended rate-limit windows": (
             windows, windows.c.window_start < now - ratelimit.LONGEST_WINDOW),
+        "expired idempotency keys": (idempotency.keys, idempotency.expired(now)),
     }
 
 

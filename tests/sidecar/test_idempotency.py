@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
+from panamia import purge
 from panamia.errors import Conflict, Invalid
 from panamia.schema import deploy
-from panamia.sidecar.idempotency import KEEP_FOR, Answer, Key, claim, kept, purge_expired
+from panamia.sidecar.idempotency import KEEP_FOR, Answer, Key, claim, kept
 from tests.fixtures.database import empty_database
 from tests.identity.factories import create_user
 from tests.schema.factories import query
@@ -92,13 +93,14 @@ class TestReplay:
 
 
 class TestExpiry:
-    async def test_a_key_lives_24_hours_then_is_new_again_and_purged(self, db, user):
+    async def test_a_key_lives_24_hours_then_is_new_again_and_purged(self, db, user,
+                                                                     resources):
         await run(db, key_of(user), "kettle")
         later = NOW + KEEP_FOR
 
         assert not (await run(db, key_of(user, body="b"), "pot", later)).replayed
-        async with db.begin() as session:
-            assert await purge_expired(session, later + KEEP_FOR) == 1
+        deleted = await purge.purge(db, resources.settings, later + KEEP_FOR)
+        assert deleted["expired idempotency keys"] == 1
 
 
 async def test_a_key_in_flight_is_409_at_once(committed):

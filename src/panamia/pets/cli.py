@@ -20,8 +20,8 @@ pets_app = typer.Typer(help="The pet-sitting sidecar.", no_args_is_help=True)
 
 @pets_app.command("expire")
 def expire_command() -> None:
-    """Expire booking requests unanswered for 48 hours (freeing their nights) and delete
-    idempotency keys older than 24 hours, once. Running sidecars do this every minute."""
+    """Expire booking requests unanswered for 48 hours (freeing their nights), once. Running
+    sidecars do this every minute; `panamia purge` deletes old idempotency keys."""
     try:
         settings = get_settings()
     except ValidationError as exc:
@@ -29,16 +29,15 @@ def expire_command() -> None:
     if not settings.postgres_url:
         raise fail("set POSTGRES_URL to the database to sweep")
 
-    async def run() -> expiry.Swept:
+    async def run() -> list[str]:
         engine = create_engine(settings.postgres_url, "cli")
         try:
-            return await expiry.sweep(create_sessionmaker(engine), datetime.now(UTC))
+            return await expiry.expire_pending(create_sessionmaker(engine), datetime.now(UTC))
         finally:
             await engine.dispose()
 
     try:
-        swept = asyncio.run(run())
+        expired = asyncio.run(run())
     except (InterfaceError, DBAPIError, OSError) as exc:
         raise fail(f"PostgreSQL is unreachable or not migrated: {exc}") from None
-    typer.echo(f"expired {swept.expired} pending booking request(s); "
-               f"purged {swept.keys_purged} idempotency key(s)")
+    typer.echo(f"expired {len(expired)} pending booking request(s)")

@@ -12,8 +12,8 @@ A route takes the header (`KeyHeader`); its service, first thing in its own tran
   409 it raised, whose changes a savepoint rolls back while the key and its answer stay.
   The same key with the same body gets that answer again; with another body, 422; while the
   first request is still running, 409 at once.
-* Keys live 24 hours; the sweep deletes them, and one found expired before then is taken
-  over as new.
+* Keys live 24 hours; `panamia purge` deletes them (`expired`), and one found expired
+  before then is taken over as new.
 
 Detecting "still running": the first request's key row is uncommitted, and a second INSERT
 of the same key would wait on it until the first commits. `pg_try_advisory_xact_lock` on the
@@ -32,7 +32,7 @@ from typing import Annotated, Any
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
-from sqlalchemy import Text, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, Text, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -144,6 +144,12 @@ async def kept(
     return answer
 
 
+def expired(now: datetime) -> ColumnElement[bool]:
+    """The keys past their 24 hours, which `panamia purge` deletes in batches."""
+    return keys.c.expires_at <= now
+
+
 async def purge_expired(session: AsyncSession, now: datetime) -> int:
-    result = await session.execute(delete(keys).where(keys.c.expires_at <= now))
+    """Delete the expired keys in one statement; `panamia purge` already does, in batches."""
+    result = await session.execute(delete(keys).where(expired(now)))
     return result.rowcount

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text, update
 
+from panamia import purge
 from panamia.apps.pets import create_app
-from panamia.pets.bookings.expiry import sweep
 from panamia.pets.models import Booking
 from panamia.sidecar.models import IdempotencyKey
 from tests.fixtures.database import until_waiting
@@ -15,6 +15,8 @@ from tests.fixtures.http import asgi_client, signed_in_cookies
 from tests.identity.factories import create_user
 from tests.pets.bookings.factories import FIRST_NIGHT, body, create_booking
 from tests.pets.factories import act_as, create_listing
+
+KEYS = "expired idempotency keys"
 
 
 async def bookings_of(resources, listing_id: str) -> int:
@@ -99,16 +101,18 @@ class TestReplay:
 
 
 class TestExpiry:
-    async def test_kept_24_hours_then_purged_by_the_sweep(self, pets, client, resources):
+    async def test_kept_24_hours_then_purged_by_panamia_purge(self, pets, client, resources):
         listing = await create_listing(resources)
         headers = await act_as(pets, client, resources, await create_user(resources))
         await pets.post("/bookings", json=body(listing.id),
                         headers={**headers, "Idempotency-Key": "k-6"})
 
-        early = await sweep(resources.db, datetime.now(UTC) + timedelta(hours=23))
-        late = await sweep(resources.db, datetime.now(UTC) + timedelta(hours=25))
+        early, late = [
+            (await purge.purge(resources.db, resources.settings,
+                               datetime.now(UTC) + timedelta(hours=hours)))[KEYS]
+            for hours in (23, 25)]
 
-        assert (early.keys_purged, late.keys_purged) == (0, 1)
+        assert (early, late) == (0, 1)
 
     async def test_an_expired_key_not_yet_purged_is_new_again(self, pets, client, resources):
         listing = await create_listing(resources)

@@ -1,5 +1,5 @@
-"""The sweep: pending requests unanswered for 48 hours expire (freeing their nights at once),
-and idempotency keys older than 24 hours go.
+"""The sweep: pending requests unanswered for 48 hours expire (freeing their nights at once).
+Idempotency keys go with `panamia purge`, whichever sidecars are installed.
 
 `expire_pending(db, now)` is the one use case; the sidecar runs it every `SWEEP_INTERVAL`
 (`run_forever`), `panamia pets expire` runs it once, tests call it with the `now` they need.
@@ -9,7 +9,6 @@ exactly once.
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from panamia.db.postgres import Sessionmaker
@@ -17,7 +16,6 @@ from panamia.pets.bookings import notices, queries
 from panamia.pets.bookings.service import view
 from panamia.pets.bookings.states import TRANSITIONS
 from panamia.resources import Resources
-from panamia.sidecar import idempotency
 
 # A request is 48 hours long; being a minute late to expire it costs nothing, and a confirm
 # after the 48 hours is refused by its own UPDATE whether or not the sweep has run.
@@ -40,19 +38,6 @@ async def expire_pending(db: Sessionmaker, now: datetime, *, batch_size: int = B
             return expired
 
 
-@dataclass(frozen=True)
-class Swept:
-    expired: int
-    keys_purged: int
-
-
-async def sweep(db: Sessionmaker, now: datetime) -> Swept:
-    expired = await expire_pending(db, now)
-    async with db.begin() as session:
-        purged = await idempotency.purge_expired(session, now)
-    return Swept(len(expired), purged)
-
-
 async def run_forever(
     resources: Resources, *, interval: float = SWEEP_INTERVAL, stop: asyncio.Event | None = None
 ) -> None:
@@ -60,10 +45,9 @@ async def run_forever(
     stop = stop or asyncio.Event()
     while not stop.is_set():
         try:
-            swept = await sweep(resources.db, datetime.now(UTC))
-            if swept.expired or swept.keys_purged:
-                logger.info("expired %d booking requests, purged %d idempotency keys",
-                            swept.expired, swept.keys_purged)
+            expired = await expire_pending(resources.db, datetime.now(UTC))
+            if expired:
+                logger.info("expired %d booking requests", len(expired))
         except Exception as exc:  # noqa: BLE001 - the next sweep retries
             logger.warning("booking sweep failed (%s); retrying in %gs",
                            type(exc).__name__, interval)
