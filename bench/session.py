@@ -171,6 +171,7 @@ def serve(port: int) -> None:
 
     from panamia.identity.dependencies import CurrentUser
     from panamia.settings import Settings
+    from panamia.sidecar.registry import ensure_indexes
     from panamia.web import create_service
 
     counter = count_round_trips()
@@ -206,7 +207,7 @@ def serve(port: int) -> None:
 
     settings = Settings(_env_file=None)
     app = create_service(settings, title="session bench", process_name="bench",
-                         routers=[routes, control])
+                         routers=[routes, control], ensure_indexes=ensure_indexes)
     uvicorn.Server(uvicorn.Config(
         app, host="127.0.0.1", port=port, workers=1, access_log=False, log_level="warning",
     )).run()
@@ -546,7 +547,7 @@ def main() -> None:
         return
 
     from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres, free_port
-    from panamia.schema import migrate
+    from panamia.schema import deploy
     from panamia.settings import Settings
 
     scratch = Path(tempfile.mkdtemp(prefix="panamia-bench-"))
@@ -570,7 +571,7 @@ def main() -> None:
         asyncio.run(recreate_database(server_url, name))
         created = True
         url = with_database(server_url, name)
-        migrate.upgrade(url)
+        deploy.upgrade(url)
 
         port = free_port()
         env = {**os.environ, "POSTGRES_URL": url, "MONGODB_URL": mongodb_url,

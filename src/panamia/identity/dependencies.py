@@ -12,11 +12,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, and_, bindparam, delete, select, update
 
+from panamia.db.postgres import DriverRead
 from panamia.errors import Forbidden, Unauthorized, responses
 from panamia.identity import cookies
 from panamia.identity.models import Session, User
 from panamia.identity.tokens import session_token_hash
-from panamia.resources import Resources, ResourcesDep
+from panamia.resources import Resources
 from panamia.settings import Settings
 
 SESSION_MAX_AGE = timedelta(days=30)
@@ -38,11 +39,10 @@ class Principal:
     expires: datetime
 
 
-# Built once, on the tables rather than the mapped classes: a Core statement skips the ORM's
-# per-execution compile step, and a statement object that is reused keeps its cache key, so
-# each request only binds the hash and runs the compiled, prepared query.
+# Built once, on the tables rather than the mapped classes, and sent straight to the driver:
+# the request's one round trip, with no transaction around it.
 _sessions, _users = Session.__table__, User.__table__
-_SESSION_USER = (
+_SESSION_USER = DriverRead(
     select(
         _sessions.c.id, _sessions.c.expires, _sessions.c.created_at, _sessions.c.last_seen_at,
         _users.c.id, _users.c.email, _users.c.name, _users.c.image, _users.c.screenname,
@@ -94,28 +94,27 @@ async def _load_principal(request: Request, resources: Resources) -> Principal |
         return None
     settings = resources.settings
     token_hash = session_token_hash(raw, settings.secret)
-    async with resources.reads() as db:
-        row = (await db.execute(_SESSION_USER, {"token_hash": token_hash})).first()
-        if row is None:
-            return None
-        (session_id, expires, created_at, last_seen_at,
-         user_id, email, name, image, screenname, role) = row
-        now = datetime.now(UTC)
-        ends = absolute_end(created_at, settings)
-        if min(expires, ends) <= now:
+    row = await _SESSION_USER.first(resources.reads, token_hash=token_hash)
+    if row is None:
+        return None
+    (session_id, expires, created_at, last_seen_at,
+     user_id, email, name, image, screenname, role) = row
+    now = datetime.now(UTC)
+    ends = absolute_end(created_at, settings)
+    if min(expires, ends) <= now:
+        async with resources.reads.begin() as db:
             await db.execute(delete(Session).where(Session.id == session_id))
-            await db.commit()
-            return None
-        renewed = renewed_expiry(expires, ends, now)
-        if renewed or last_seen_at is None or last_seen_at <= now - LAST_SEEN_GRANULARITY:
+        return None
+    renewed = renewed_expiry(expires, ends, now)
+    if renewed or last_seen_at is None or last_seen_at <= now - LAST_SEEN_GRANULARITY:
+        async with resources.reads.begin() as db:
             await db.execute(update(Session).where(Session.id == session_id)
                              .values(last_seen_at=now, expires=renewed or expires))
-            await db.commit()
-        if renewed:
-            expires = renewed
-            request.state.set_session_cookie = cookies.session_cookie_header(
-                settings, raw, expires
-            )
+    if renewed:
+        expires = renewed
+        request.state.set_session_cookie = cookies.session_cookie_header(
+            settings, raw, expires
+        )
     return Principal(
         id=user_id, email=email, name=name, image=image, screenname=screenname, role=role,
         is_admin=role == "admin" or email.lower() in settings.admin_email_set,
@@ -123,17 +122,15 @@ async def _load_principal(request: Request, resources: Resources) -> Principal |
     )
 
 
-async def optional_user(
-    request: Request, resources: ResourcesDep
-) -> Principal | None:
-    return await resolve_principal(request, resources)
+# Only `Request` as a parameter: every dependency FastAPI solves costs each request, and the
+# resources are the app's own (what `ResourcesDep` gives).
+async def optional_user(request: Request) -> Principal | None:
+    return await resolve_principal(request, request.app.state.resources)
 
 
-async def current_user(
-    request: Request, resources: ResourcesDep
-) -> Principal:
+async def current_user(request: Request) -> Principal:
     # Not layered on `optional_user`: one dependency fewer for FastAPI to solve per request.
-    principal = await resolve_principal(request, resources)
+    principal = await resolve_principal(request, request.app.state.resources)
     if principal is None:
         raise Unauthorized("Sign in first: this needs a valid session cookie.")
     return principal
