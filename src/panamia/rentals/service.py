@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.db.postgres import new_id, violation
-from panamia.errors import Conflict, Forbidden, Invalid, NotFound
+from panamia.errors import Forbidden, Invalid, NotFound
 from panamia.identity.dependencies import Principal
 from panamia.rentals import items, money, notices, pricing, queries
 from panamia.rentals.schemas import (
@@ -28,7 +28,7 @@ from panamia.rentals.schemas import (
 )
 from panamia.rentals.states import RENTALS, TRANSITIONS, Status
 from panamia.resources import Resources
-from panamia.sidecar import idempotency
+from panamia.sidecar import idempotency, reservations
 
 TAKEN = ("Another rental, or the turnaround after one, holds some of this time; choose "
          "other times.")
@@ -81,7 +81,7 @@ async def _insert(session: AsyncSession, user: Principal, body: RentalRequest, i
             raise Invalid("No item has this id.", fields=["itemId"]) from None
         raise
     if row is None:
-        raise Conflict(TAKEN)
+        raise reservations.refused(queries.OVERLAP, TAKEN)
     return row
 
 

@@ -87,22 +87,28 @@ def drop_reservation_constraint(
     op.drop_constraint(conv(f"ck_{table}_{ordered}"), table)
 
 
+def refused(constraint: str, detail: str) -> Conflict:
+    """The 409 of a reservation that `constraint` refused (an `ON CONFLICT (constraint) DO
+    NOTHING` that wrote no row, or its violation), counted in /metrics by sidecar and
+    constraint."""
+    metrics.BOOKING_CONFLICTS.labels(sidecar_guarded_by(constraint), constraint).inc()
+    return Conflict(detail)
+
+
 def conflict_from(exc: DBAPIError, constraint: str, detail: str) -> Conflict | None:
-    """The 409 to raise when `exc` is `constraint` refusing an overlap, else None. Counted in
-    /metrics by the sidecar whose table it is and the constraint."""
+    """The 409 to raise when `exc` is `constraint` refusing an overlap, else None."""
     if violation(exc) == (EXCLUSION_VIOLATION, constraint):
-        table = getattr(exc.orig.__cause__, "table_name", None)
-        metrics.BOOKING_CONFLICTS.labels(sidecar_owning(table), constraint).inc()
-        return Conflict(detail)
+        return refused(constraint, detail)
     return None
 
 
 @cache
-def sidecar_owning(table: str | None) -> str:
-    """The name of the sidecar whose declared models hold `table`."""
+def sidecar_guarded_by(constraint: str) -> str:
+    """The name of the sidecar whose declared models hold `constraint`."""
     for sidecar in registry.discover():
         for module in sidecar.models:
-            if any(getattr(member, "__tablename__", None) == table
-                   for member in vars(module).values()):
-                return sidecar.name
+            for member in vars(module).values():
+                table = getattr(member, "__table__", None)
+                if table is not None and any(c.name == constraint for c in table.constraints):
+                    return sidecar.name
     return "unknown"

@@ -92,7 +92,7 @@ async def _insert(session: AsyncSession, user: Principal, body: BookingRequest, 
             raise Invalid("No listing has this id.", fields=["listingId"]) from None
         raise
     if row is None:
-        raise Conflict(TAKEN)
+        raise reservations.refused(queries.OVERLAP, TAKEN)
     # The insert holds FOR KEY SHARE on the listing (through the foreign key) until commit,
     # and adding a blackout takes FOR UPDATE on it before checking bookings: whichever comes
     # second waits for the other and then sees it.
