@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.cli",
     "tests.fixtures.oidc",
+    "tests.fixtures.topology",
 ]

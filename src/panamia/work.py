@@ -3,6 +3,7 @@ the purges, the sweeps) in a process of its own, beside services served with
 `panamia serve --no-background`."""
 
 import asyncio
+import inspect
 import signal
 from collections.abc import Callable, Sequence
 
@@ -26,13 +27,21 @@ def background_tasks() -> list[Task]:
 
 
 async def run_until_signalled(resources: Resources, tasks: Sequence[Task]) -> None:
-    """Run `tasks` until SIGTERM or SIGINT. Each then finishes, and commits, the batch in
-    hand before it returns, so a stop loses nothing and delivers nothing twice."""
+    """Run `tasks` until SIGTERM or SIGINT. A task that takes `stop` then finishes, and
+    commits, the batch in hand before it returns, so a stop loses nothing and delivers
+    nothing twice; one that does not is cancelled, as a service's shutdown does."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await asyncio.gather(*(task(resources, stop=stop) for task in tasks))
+    stoppable = [asyncio.create_task(task(resources, stop=stop)) for task in tasks
+                 if "stop" in inspect.signature(task).parameters]
+    cancellable = [asyncio.create_task(task(resources)) for task in tasks
+                   if "stop" not in inspect.signature(task).parameters]
+    await stop.wait()
+    for running in cancellable:
+        running.cancel()
+    await asyncio.wait([*stoppable, *cancellable])
 
 
 def command() -> None:
