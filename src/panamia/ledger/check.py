@@ -37,7 +37,7 @@ SELECT a.kind, a.owner, a.currency, a.balance, coalesce(sum(p.amount), 0) AS pos
 
 COUNTS = text("SELECT (SELECT count(*) FROM ledger_entries), (SELECT count(*) FROM ledger_accounts)")
 
-NOTHING_DECLARED = "SELECT NULL, NULL, NULL, NULL WHERE false"
+NOTHING_DECLARED = "SELECT NULL::text, NULL::text, NULL::text, NULL::numeric WHERE false"
 
 ESCROW = """
 WITH declared AS ({declared}),

@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from panamia.fields import Strict, Text
-from panamia.schemas import Schema
+from panamia.fields import Strict
+from panamia.schemas import Schema, SingleLine
 
 Amount = Annotated[Decimal, Field(examples=["25.00"])]
 Currency = Annotated[str, Field(examples=["USD"], min_length=3, max_length=3)]
@@ -19,9 +19,9 @@ class ManualMoney(Strict):
     email: Annotated[str, Field(max_length=320, examples=["ana@example.org"])]
     amount: Amount
     currency: Currency = "USD"
-    reference: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1,
-                                                 max_length=200),
-                         Field(examples=["bank-2026-12-06-0042"])]
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                max_length=200),
+                         SingleLine, Field(examples=["bank-2026-12-06-0042"])]
 
 
 class Recorded(Schema):
