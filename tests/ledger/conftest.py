@@ -9,7 +9,7 @@ from sqlalchemy.pool import NullPool
 
 from panamia.db.postgres import create_engine
 from panamia.resources import Resources
-from panamia.settings import get_settings
+from panamia.settings import Settings
 from tests.fixtures.database import migrated_database
 
 
@@ -34,23 +34,13 @@ def lock_watch(ledger_engine):
 
 
 @pytest.fixture
-async def ledger_resources(settings, ledger_database_url, mongo_client) -> AsyncIterator[Resources]:
-    resources = Resources.open(settings.model_copy(update={"postgres_url": ledger_database_url}),
-                               "tests")
-    yield resources
-    await resources.close()
+def committed_settings(settings, ledger_database_url) -> Settings:
+    """Here the committed database is the ledger's, for `cli_env` and `ledger_resources`."""
+    return settings.model_copy(update={"postgres_url": ledger_database_url})
 
 
 @pytest.fixture
-def ledger_cli_env(ledger_resources, monkeypatch):
-    """The environment an operator would set, pointing at the ledger database."""
-    settings = ledger_resources.settings
-    for name, value in {
-        "PANAMIA_ENV": "test", "POSTGRES_URL": settings.postgres_url,
-        "MONGODB_URL": settings.mongodb_url, "MONGODB_DB": settings.mongodb_db,
-        "AUTH_SECRET": settings.auth_secret,
-    }.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    yield settings
-    get_settings.cache_clear()
+async def ledger_resources(committed_settings) -> AsyncIterator[Resources]:
+    resources = Resources.open(committed_settings, "tests")
+    yield resources
+    await resources.close()

@@ -104,7 +104,7 @@ class TestCommands:
         await create_user(ledger_resources, email=email)
         return email
 
-    async def test_deposit_payout_and_balance_from_the_shell(self, ledger_cli_env, ana):
+    async def test_deposit_payout_and_balance_from_the_shell(self, cli_env, ana):
         deposited = await invoke("ledger", "deposit", ana, "100", "--reference", "cash-1")
         again = await invoke("ledger", "deposit", ana, "100", "--reference", "cash-1")
         paid = await invoke("ledger", "payout", ana, "30", "--reference", "cash-2")
@@ -119,7 +119,7 @@ class TestCommands:
         assert "Not enough money: 70.00 USD available, 80.00 USD needed." in too_much.output
         assert "USD" in balance.output and "70.00 USD" in balance.output
 
-    async def test_bad_input_from_the_shell_exits_2_saying_why(self, ledger_cli_env, ana):
+    async def test_bad_input_from_the_shell_exits_2_saying_why(self, cli_env, ana):
         unknown = await invoke("ledger", "deposit", "nobody@example.org", "5",
                                "--reference", "x")
         not_money = await invoke("ledger", "deposit", ana, "five", "--reference", "x")
@@ -128,7 +128,7 @@ class TestCommands:
         assert "No member has the email address nobody@example.org." in unknown.output
         assert "cannot record 'five'" in not_money.output
 
-    async def test_check_passes_then_names_a_tampered_balance(self, ledger_cli_env, ana,
+    async def test_check_passes_then_names_a_tampered_balance(self, cli_env, ana,
                                                              ledger_engine):
         await invoke("ledger", "deposit", ana, "100", "--reference", "cash-9")
         good = await invoke("ledger", "check")
