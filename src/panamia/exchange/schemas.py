@@ -59,26 +59,22 @@ class ListingCreate(Strict):
                                                                                    set())
         for name in ("price", "open_to_offers", *auction):
             if name not in allowed and getattr(self, name) not in (None, False):
-                raise ValueError(f"a {self.kind} listing has no {to_camel(name)}")
+                raise ValueError(f"a {self.kind} listing has no {name.replace('_', ' ')}")
         if self.kind == "sale" and self.price is None:
             raise ValueError("a sale needs a price")
         if self.kind == "auction":
             self.min_increment = self.min_increment or Decimal("1.00")
             if self.start_price is None or self.ends_at is None:
-                raise ValueError("an auction needs a startPrice and an endsAt")
+                raise ValueError("an auction needs a starting price and an end time")
             if self.ends_at.tzinfo is None:
-                raise ValueError("endsAt needs a time zone, such as 2027-03-14T18:00:00Z")
+                raise ValueError("the end time needs a time zone, such as "
+                                 "2027-03-14T18:00:00Z")
             ahead = self.ends_at - datetime.now(UTC)
             if not SHORTEST_AUCTION <= ahead <= LONGEST_AUCTION:
-                raise ValueError("endsAt must be from 5 minutes to 30 days from now")
+                raise ValueError("an auction ends from 5 minutes to 30 days from now")
             if self.reserve_price is not None and self.reserve_price < self.start_price:
-                raise ValueError("reservePrice must not be below startPrice")
+                raise ValueError("the reserve price must not be below the starting price")
         return self
-
-
-def to_camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 class Seller(Schema):
