@@ -24,7 +24,6 @@ from sqlalchemy import text
 from panamia.exchange import sweep
 from panamia.resources import Resources
 from tests.exchange.factories import auction, available, deposit
-from tests.fixtures.database import migrated_database
 from tests.fixtures.http import signed_in_cookies
 from tests.fixtures.servers import free_port, wait_until_healthy
 from tests.identity.factories import create_user
@@ -45,18 +44,7 @@ def environment(settings, tmp_path, name: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def storm_resources(committed_settings):
-    """A migrated database of the storm's own: the ledger keeps every entry for good, so no
-    other test's `ledger check` meets these."""
-    async with migrated_database("panamia_exchange_storm") as url:
-        resources = Resources.open(committed_settings.model_copy(
-            update={"postgres_url": url}), "tests")
-        yield resources
-        await resources.close()
-
-
-@pytest.fixture
-async def exchanges(tmp_path, storm_resources):
+async def exchanges(tmp_path, own_database):
     """Two served exchanges; yields their base URLs, stops them and checks their logs."""
     started = []
     for name in ("a", "b"):
@@ -64,7 +52,7 @@ async def exchanges(tmp_path, storm_resources):
         with log.open("wb") as sink:
             process = subprocess.Popen(
                 [sys.executable, "-m", "panamia", "serve", "exchange", "--port", str(port)],
-                env=environment(storm_resources.settings, tmp_path, name), cwd=tmp_path,
+                env=environment(own_database.settings, tmp_path, name), cwd=tmp_path,
                 stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT)
         started.append((process, port, str(log)))
     try:
@@ -94,8 +82,8 @@ def ledger_check(resources: Resources, tmp_path) -> subprocess.CompletedProcess:
         env=environment(resources.settings, tmp_path, "cli"), cwd=tmp_path, timeout=120)
 
 
-async def test_auction_storm(exchanges, storm_resources, tmp_path):
-    resources = storm_resources
+async def test_auction_storm(exchanges, own_database, tmp_path):
+    resources = own_database
     seller = await create_user(resources)
     bidders = [await create_user(resources) for _ in range(BIDDERS)]
     for bidder in bidders:
