@@ -2,25 +2,38 @@
 sitter's answers go to the owner, a cancellation to whoever did not cancel, an expiry (no
 actor) to the owner, whose request it was."""
 
+from datetime import date
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panamia.notifications.schemas import ActivityObject
+from panamia.notifications import service as notifications
+from panamia.notifications.schemas import ActivityBase, ActivityObject
 from panamia.pets.bookings.schemas import BookingView
-from panamia.sidecar.notices import tell_other_party
+from panamia.sidecar.notices import for_other_party, tell_other_party
 from panamia.sidecar.states import Transition
 
 
-def booking_object(booking: BookingView, title: str | None, headline: str) -> ActivityObject:
-    nights = f"{booking.nights} night" + ("s" if booking.nights != 1 else "")
-    summary = (f"{headline}: {title or 'a listing'}, {booking.start_date} to "
-               f"{booking.end_date} ({nights})")
-    return ActivityObject(type="Booking", id=booking.id, summary=summary)
+def booking_object(booking_id: str, start: date, end: date, title: str | None,
+                   headline: str) -> ActivityObject:
+    nights = (end - start).days
+    summary = (f"{headline}: {title or 'a listing'}, {start} to {end} "
+               f"({nights} night{'s' if nights != 1 else ''})")
+    return ActivityObject(type="Booking", id=booking_id, summary=summary)
+
+
+def request_activity(booking_id: str, owner_id: str, sitter_id: str, start: date, end: date,
+                     title: str) -> ActivityBase:
+    """The sitter's notice of a new request."""
+    return for_other_party(
+        "Offer", actor_id=owner_id, parties=(owner_id, sitter_id),
+        about=booking_object(booking_id, start, end, title, "Booking request"),
+    )
 
 
 async def requested(session: AsyncSession, booking: BookingView, title: str) -> None:
-    await tell_other_party(session, "Offer", actor_id=booking.owner_id,
-                           parties=(booking.owner_id, booking.sitter_id),
-                           about=booking_object(booking, title, "Booking request"))
+    await notifications.notify(session, request_activity(
+        booking.id, booking.owner_id, booking.sitter_id, booking.start_date, booking.end_date,
+        title))
 
 
 async def transitioned(
@@ -29,4 +42,5 @@ async def transitioned(
 ) -> None:
     await tell_other_party(session, step.notice, actor_id=actor_id,
                            parties=(booking.owner_id, booking.sitter_id),
-                           about=booking_object(booking, title, step.announced()))
+                           about=booking_object(booking.id, booking.start_date,
+                                                booking.end_date, title, step.announced()))

@@ -8,17 +8,20 @@ prepared statements make a repeat a bind of new parameters.
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, case, or_, select, update
+from sqlalchemy import Row, and_, bindparam, case, insert, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.identity.models import User
+from panamia.outbox.models import OutboxEvent
+from panamia.outbox.service import NOTIFICATION_CREATE
 from panamia.pets.models import Booking
 from panamia.pets.bookings.states import BOOKINGS, PENDING_FOR, Status, Transition
 from panamia.pets.listings.models import Listing, ListingBlackout
 
-bookings, listings, blackouts, users = (
-    Booking.__table__, Listing.__table__, ListingBlackout.__table__, User.__table__
+bookings, listings, blackouts, users, outbox = (
+    Booking.__table__, Listing.__table__, ListingBlackout.__table__, User.__table__,
+    OutboxEvent.__table__,
 )
 OVERLAP = "ex_bookings_no_overlap"
 
@@ -40,16 +43,52 @@ _LISTING = select(
     listings.c.id, listings.c.sitter_id, listings.c.title, listings.c.price_per_day,
     listings.c.currency, listings.c.species, listings.c.max_pets, listings.c.timezone,
     listings.c.available,
-).where(listings.c.id == bindparam("listing_id"))
+).where(listings.c.id == bindparam("listing_id")).with_for_update(read=True, key_share=True)
 
 
-async def listing_for_booking(session: AsyncSession, listing_id: str) -> Row | None:
-    """Read without a lock: the booking's foreign key takes FOR KEY SHARE on insert."""
+async def lock_listing(session: AsyncSession, listing_id: str) -> Row | None:
+    """Read the listing and hold FOR KEY SHARE on it until commit, the lock the booking's
+    foreign key would take on insert, taken here in a statement of its own.
+
+    Adding a blackout takes FOR UPDATE on the listing, which conflicts: a blackout in flight
+    makes this wait, and what comes next (a new statement, so a new READ COMMITTED snapshot)
+    sees it if it committed; one that starts later waits for this booking. Checking for
+    blackouts inside the statement that waits would not do: a statement's snapshot is taken
+    when it starts, before the wait. Two bookings never wait for each other here.
+    """
     return (await session.execute(_LISTING, {"listing_id": listing_id})).first()
 
 
-async def insert_booking(session: AsyncSession, values: dict[str, Any]) -> Row | None:
-    """Insert unless the exclusion constraint finds the nights taken: then None.
+_NEW_BOOKING = [bookings.c[name] for name in (
+    "id", "listing_id", "owner_id", "sitter_id", "start_date", "end_date", "status",
+    "total_price", "currency", "pets", "note")]
+_BOOKED = (
+    pg_insert(bookings).values({column: bindparam(column.key) for column in _NEW_BOOKING})
+    .on_conflict_do_nothing(constraint=OVERLAP).returning(*VIEW).cte("booked")
+)
+_AWAY = (
+    select(blackouts.c.start_date.label("away_from"), blackouts.c.end_date.label("away_until"))
+    .where(blackouts.c.listing_id == bindparam("listing_id"),
+           blackouts.c.start_date < bindparam("end_date"),
+           blackouts.c.end_date > bindparam("start_date"))
+    .order_by(blackouts.c.start_date).limit(1).cte("away")
+)
+# Written only with the booking. Columns left out take the model's defaults.
+_NOTICE = insert(outbox).from_select(
+    ["id", "topic", "payload"],
+    select(bindparam("notice_id", type_=outbox.c.id.type), literal(NOTIFICATION_CREATE),
+           bindparam("notice", type_=outbox.c.payload.type)).select_from(_BOOKED),
+).cte("notice")
+_BOOK = select(_BOOKED, _AWAY).select_from(_BOOKED.outerjoin(_AWAY, true())).add_cte(_NOTICE)
+
+
+async def insert_booking(
+    session: AsyncSession, values: dict[str, Any], notice_id: str, notice: dict[str, Any]
+) -> Row | None:
+    """Insert the booking with its notice for the sitter, in one statement; None when the
+    exclusion constraint finds the nights taken, else the booking's row with `away_from` and
+    `away_until` set when a blackout of the listing shares a night with it (the caller then
+    rolls back). Run after `lock_listing`, in the same transaction.
 
     `ON CONFLICT ON CONSTRAINT … DO NOTHING` rather than a plain INSERT that raises 23P01:
     two plain INSERTs of overlapping nights can each add their index entry, each find the
@@ -59,29 +98,8 @@ async def insert_booking(session: AsyncSession, values: dict[str, Any]) -> Row |
     backs its own entry out instead of waiting on a younger one, so it never deadlocks. The
     constraint still decides; nothing is checked before the insert.
     """
-    statement = (
-        pg_insert(bookings).values(**values)
-        .on_conflict_do_nothing(constraint=OVERLAP).returning(*VIEW)
-    )
-    return (await session.execute(statement)).first()
-
-
-_BLACKOUT = select(blackouts.c.start_date, blackouts.c.end_date).where(
-    blackouts.c.listing_id == bindparam("listing_id"),
-    blackouts.c.start_date < bindparam("end_date"),
-    blackouts.c.end_date > bindparam("start_date"),
-).order_by(blackouts.c.start_date).limit(1)
-
-
-async def blackout_over(session: AsyncSession, listing_id: str, start: date, end: date):
-    """The first blackout sharing a night with `[start, end)`.
-
-    Run as its own statement after the insert: in READ COMMITTED a statement's snapshot is
-    taken when it starts, so it sees a blackout committed while the insert waited for the
-    listing's row lock. A subquery of the INSERT itself would not.
-    """
     return (await session.execute(
-        _BLACKOUT, {"listing_id": listing_id, "start_date": start, "end_date": end}
+        _BOOK, {**values, "notice_id": notice_id, "notice": notice}
     )).first()
 
 

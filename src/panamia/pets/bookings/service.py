@@ -17,7 +17,7 @@ from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from panamia.db.postgres import new_id, violation
+from panamia.db.postgres import new_id
 from panamia.errors import Conflict, Invalid, NotFound
 from panamia.identity.dependencies import Principal
 from panamia.pets.bookings import notices, queries
@@ -78,27 +78,22 @@ def check_request(listing: Row | None, user: Principal, body: BookingRequest, no
 
 async def _insert(session: AsyncSession, user: Principal, body: BookingRequest, listing: Row):
     nights = (body.end_date - body.start_date).days
+    booking_id = new_id()
     values: dict[str, Any] = {
-        "id": new_id(), "listing_id": listing.id, "owner_id": user.id,
+        "id": booking_id, "listing_id": listing.id, "owner_id": user.id,
         "sitter_id": listing.sitter_id, "start_date": body.start_date,
         "end_date": body.end_date, "status": Status.PENDING.value,
         "total_price": Decimal(nights) * listing.price_per_day, "currency": listing.currency,
         "pets": [p.model_dump(mode="json") for p in body.pets], "note": body.note,
     }
-    try:
-        row = await queries.insert_booking(session, values)
-    except IntegrityError as exc:
-        if violation(exc)[0] == "23503":  # the listing was deleted meanwhile
-            raise Invalid("No listing has this id.", fields=["listingId"]) from None
-        raise
+    notice = notices.request_activity(booking_id, user.id, listing.sitter_id, body.start_date,
+                                      body.end_date, listing.title)
+    row = await queries.insert_booking(session, values, new_id(),
+                                       notice.model_dump(mode="json", by_alias=True))
     if row is None:
-        raise reservations.refused(queries.OVERLAP, TAKEN)
-    # The insert holds FOR KEY SHARE on the listing (through the foreign key) until commit,
-    # and adding a blackout takes FOR UPDATE on it before checking bookings: whichever comes
-    # second waits for the other and then sees it.
-    blackout = await queries.blackout_over(session, listing.id, body.start_date, body.end_date)
-    if blackout is not None:
-        raise Conflict(f"The sitter is away from {blackout.start_date} to {blackout.end_date} "
+        raise Conflict(TAKEN)
+    if row.away_from is not None:
+        raise Conflict(f"The sitter is away from {row.away_from} to {row.away_until} "
                        "(check-out day free); choose other dates.")
     return row
 
@@ -107,7 +102,9 @@ async def request_booking(
     resources: Resources, user: Principal, body: BookingRequest, key: str | None = None,
     now: datetime | None = None,
 ) -> idempotency.Answer:
-    """A pending request for the listing's nights; 201, or 409 when they are taken.
+    """A pending request for the listing's nights, with its notice to the sitter; 201, or 409
+    when they are taken or the sitter is away. Round trips: the listing read (with its lock),
+    the insert with its notice, and the transaction's BEGIN and COMMIT.
 
     With an idempotency key, the 201 or 409 is kept with the key (see the kit's
     `idempotency`); a 422 is not, so a corrected request may reuse it.
@@ -120,12 +117,11 @@ async def request_booking(
     async with resources.db.begin() as session:
         if claim and (stored := await idempotency.claim(session, claim, now)):
             return stored
-        listing = await queries.listing_for_booking(session, body.listing_id)
+        listing = await queries.lock_listing(session, body.listing_id)
         check_request(listing, user, body, now)
 
         async def attempt() -> idempotency.Answer:
             booking = view(await _insert(session, user, body, listing))
-            await notices.requested(session, booking, listing.title)
             return idempotency.Answer(201, booking.model_dump(mode="json", by_alias=True))
 
         return await idempotency.kept(session, claim, attempt)
