@@ -137,9 +137,12 @@ class TestCommands:
                                "WHERE kind = 'available'")
 
         bad = await invoke("ledger", "check")
+        doctor_says = await invoke("doctor")
 
         assert good.exit_code == 0, good.output
         assert "ledger consistent" in good.output
         assert bad.exit_code == 1
         assert "has a balance of 101.00, but its postings sum to 100.00" in bad.output
         assert "ledger inconsistent" in bad.output
+        assert doctor_says.exit_code == 1
+        assert "has a balance of 101.00, but its postings sum to 100.00" in doctor_says.output

@@ -156,6 +156,25 @@ class TestMyMoney:
             ("manual.deposit", "available", "100.00"),
         ]
 
+    async def test_a_bid_hold_that_becomes_a_purchase_stays_held_for_the_bidder(
+            self, client, resources):
+        ana = await create_user(resources)
+        await fund(resources, ana, "100")
+        bid, purchase = accounts.escrow("exchange_bid", "b1"), accounts.escrow(
+            "exchange_transaction", "t1")
+        async with resources.db.begin() as db:
+            await journal.post(db, event_key="exchange:bid:b1:hold", kind="exchange.bid_hold",
+                               moves=[Move(accounts.available(ana), bid, D("40"), "USD")])
+            await journal.post(db, event_key="exchange:bid:b1:award", kind="exchange.award",
+                               moves=[Move(bid, purchase, D("40"), "USD")])
+        await sign_in_as(client, resources, ana)
+
+        body = (await client.get("/api/ledger/me")).json()
+
+        assert body["totals"] == [{"currency": "USD", "available": "60.00", "held": "40.00"}]
+        assert [(h["refType"], h["refId"]) for h in body["holds"]] == [
+            ("exchange_transaction", "t1")]
+
     async def test_another_members_money_is_not_shown(self, client, resources):
         await fund(resources, await create_user(resources), "100")
         await sign_in_as(client, resources, await create_user(resources))

@@ -51,6 +51,14 @@ class TestPosting:
         assert await balance(resources, accounts.available(seller)) == D("95.00")
         assert await balance(resources, accounts.fees()) - fees_before == D("5.00")
 
+    async def test_a_connection_serves_as_well_as_a_session(self, resources, connection):
+        ana = await member_with(resources, "100")
+
+        assert await journal.post(connection, event_key="test:conn", kind="test.hold", moves=[
+            Move(accounts.available(ana), accounts.fees(), D("1"), "USD")])
+
+        assert await journal.balance(connection, accounts.available(ana), "USD") == D("99.00")
+
     async def test_an_entry_rolls_back_with_the_callers_transaction(self, resources):
         ana = await member_with(resources, "100")
 
