@@ -63,12 +63,12 @@ ACCESS_FIELDS = ("client", "method", "path", "http_version", "status")
 
 
 class JsonLines(JsonFormatter):
-    """One JSON object a line: time, level, logger, message, request_id, whatever `extra` the
+    """One JSON object a line: time, level, logger, process, message, request_id, any `extra` the
     call gave, and for uvicorn's access lines their parts as fields. The whole line is
     redacted once more, so a token can reach it through no field."""
 
     def __init__(self):
-        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s",
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
                          rename_fields={"asctime": "time", "levelname": "level",
                                         "name": "logger"})
 

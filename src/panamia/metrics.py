@@ -11,7 +11,6 @@ prometheus_client is imported, so a process either has it from the start or neve
 """
 
 import asyncio
-import atexit
 import hmac
 import logging
 import os
@@ -145,6 +144,14 @@ async def watch_pool(resources: Resources) -> None:
         await asyncio.sleep(POOL_SAMPLE_INTERVAL)
 
 
+def worker_stopped() -> None:
+    """A worker's pool gauges leave the sums as it stops; its counts stay in them. Uvicorn's
+    workers have no exit hook, and end by re-raising the signal, past `atexit`: the app's
+    shutdown calls this."""
+    if multiprocess_mode():
+        multiprocess.mark_process_dead(os.getpid())
+
+
 class _Read:
     """Series read at scrape time, as a collector of the scrape's own registry."""
 
@@ -197,8 +204,3 @@ def install(app: FastAPI, settings: Settings, *, scraped: Sequence[Scraped] = ()
     """Count the app's requests and serve its `/metrics`, with `scraped` read at each scrape."""
     app.add_middleware(RequestMetrics)
     app.include_router(router(settings, scraped))
-
-
-if multiprocess_mode():
-    # Uvicorn's workers have no exit hook: each drops its own live gauges as it exits.
-    atexit.register(multiprocess.mark_process_dead, os.getpid())

@@ -148,6 +148,7 @@ def create_service(
         finally:
             for task in tasks:
                 task.cancel()
+            metrics.worker_stopped()
             if opened:
                 await app.state.resources.close()
                 app.state.resources = None
