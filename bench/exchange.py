@@ -1,0 +1,285 @@
+"""Bids under contention: our `POST /listings/{id}/bids` against the same statements sent
+straight to PostgreSQL.
+
+Run: `.venv/bin/python bench/exchange.py [--bids 1000] [--concurrency 32] [--auctions 50]`
+
+Starts embedded PostgreSQL and SecantusDB when POSTGRES_URL / MONGODB_URL are unset (else it
+uses a throw-away database on the given servers and drops it at the end), migrates it, makes
+`--concurrency` signed-in bidders with money (the manual provider) and two sets of
+`--auctions` auctions, and draws one list of bids: each on a random auction, a dollar above
+the bid drawn before it on that auction, by a random bidder. Clients racing on an auction
+arrive out of order, so some bids lose (409) as they would in a real storm.
+
+* (a) `POST /listings/{id}/bids` over HTTP to `panamia serve exchange` (one uvicorn worker,
+  its own process), each client on its own keep-alive connection as its own bidder:
+  sign-in check, CSRF, the conditional UPDATE, the outbid bid, the bid row, the ledger entry
+  (hold and payback), two outbox notices, commit.
+* (b) the same conditional UPDATE, bid rows and ledger entry (`auctions.raise_bid`,
+  `journal.post` through `money.hold_bid`), one connection per client, from this process:
+  what the database work alone allows.
+
+It prints bids per second, accepted and refused counts, then a/b. It asserts nothing. All of
+it shares this machine's cores: read the ratio.
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+SECRET = "bench-secret-" + "e" * 40
+
+
+async def seed(resources, bidders: int, auctions: int):
+    """A seller, bidders with money and a session each, and two sets of auctions. Returns
+    (bidder ids, their request headers, auction ids for (a), auction ids for (b))."""
+    from sqlalchemy import insert
+
+    from panamia.db.postgres import new_id
+    from panamia.exchange.models import ExchangeListing
+    from panamia.identity import cookies
+    from panamia.identity import service as identity_service
+    from panamia.identity.models import User
+    from panamia.identity.tokens import csrf_cookie_value, new_token
+    from panamia.ledger.providers import manual
+
+    settings = resources.settings
+    people = [new_id() for _ in range(bidders + 1)]
+    seller, bidder_ids = people[0], people[1:]
+    ends = datetime.now(UTC) + timedelta(days=1)
+    sets = [[new_id() for _ in range(auctions)] for _ in range(2)]
+    headers = []
+    async with resources.db.begin() as db:
+        await db.execute(insert(User), [{"id": p, "email": f"{p}@bench.example"}
+                                        for p in people])
+        await db.execute(insert(ExchangeListing), [
+            {"id": a, "seller_id": seller, "kind": "auction", "title": "Bench lot",
+             "category": "bench", "condition": "good", "city": "Miami", "currency": "USD",
+             "start_price": Decimal(10), "min_increment": Decimal(1), "ends_at": ends}
+            for ids in sets for a in ids])
+        for bidder in bidder_ids:
+            await manual.deposit(db, user_id=bidder, amount=Decimal("10000000"), currency="USD",
+                                 reference=f"bench-{bidder}", recorded_by=None)
+            session = await identity_service.start_session(db, resources, bidder)
+            csrf = new_token()
+            headers.append(
+                f"Cookie: {cookies.session_cookie_name(settings)}={session.token}; "
+                f"{cookies.csrf_cookie_name(settings)}={csrf_cookie_value(csrf, SECRET)}\r\n"
+                f"X-CSRF-Token: {csrf}\r\n")
+    return bidder_ids, headers, sets[0], sets[1]
+
+
+def draw(count: int, auctions: int, bidders: int, rng: random.Random) -> list[tuple]:
+    """(auction index, bidder index, amount): each a dollar above the last on its auction."""
+    last = [Decimal(9)] * auctions
+    work = []
+    for _ in range(count):
+        auction = rng.randrange(auctions)
+        last[auction] += 1
+        work.append((auction, rng.randrange(bidders), last[auction]))
+    return work
+
+
+async def drive(concurrency: int, work: list, one) -> tuple[Counter, float]:
+    """Run `one(client, item)` over `work` from `concurrency` clients; count what it returns."""
+    queue = list(reversed(work))
+    codes: Counter = Counter()
+
+    async def client(index: int) -> None:
+        while queue:
+            codes[await one(index, queue.pop())] += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(concurrency)))
+    return codes, time.perf_counter() - started
+
+
+async def over_http(port: int, auctions: list, headers: list, work: list, concurrency: int):
+    """Each client bids as its own bidder (the drawn bidder is for (b), which needs none)."""
+    streams = [await asyncio.open_connection("127.0.0.1", port) for _ in range(concurrency)]
+
+    async def one(index: int, item) -> str:
+        auction, _, amount = item
+        reader, writer = streams[index]
+        body = f'{{"amount": "{amount}"}}'.encode()
+        writer.write(f"POST /listings/{auctions[auction]}/bids HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     .encode() + headers[index].encode()
+                     + b"Content-Type: application/json\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\n\r\n" + body)
+        head = await reader.readuntil(b"\r\n\r\n")
+        at = head.lower().find(b"content-length:")
+        await reader.readexactly(int(head[at + 15:head.index(b"\r\n", at)]))
+        return head[9:12].decode()
+
+    try:
+        return await drive(concurrency, work, one)
+    finally:
+        for _, writer in streams:
+            writer.close()
+
+
+async def straight(url: str, auctions: list, bidders: list, work: list, concurrency: int):
+    from sqlalchemy import insert, update
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from panamia.db.postgres import create_engine, new_id
+    from panamia.exchange import money
+    from panamia.exchange.auctions import bids, raise_bid
+
+    engine = create_engine(url, "bench", pool_size=concurrency, max_overflow=0)
+
+    async def one(index: int, item) -> str:
+        auction, _, amount = item
+        bidder = bidders[index]
+        async with engine.connect() as conn, AsyncSession(bind=conn) as session:
+            async with session.begin():
+                raised = (await session.execute(raise_bid(auctions[auction], bidder, amount))
+                          ).first()
+                if raised is None:
+                    return "409"
+                outbid = (await session.execute(
+                    update(bids).where(bids.c.listing_id == raised.id,
+                                       bids.c.status == "leading")
+                    .values(status="outbid").returning(*bids.c))).first()
+                bid = (await session.execute(insert(bids).values(
+                    id=new_id(), listing_id=raised.id, bidder_id=bidder, amount=amount,
+                    currency="USD", status="leading").returning(*bids.c))).one()
+                await money.hold_bid(session, bid, outbid)
+        return "201"
+
+    try:
+        return await drive(concurrency, work, one)
+    finally:
+        await engine.dispose()
+
+
+def serve(url: str, mongodb_url: str, name: str, scratch: Path) -> tuple[subprocess.Popen, int]:
+    import httpx
+
+    from panamia.db.embedded import free_port
+
+    port = free_port()
+    env = {**os.environ, "POSTGRES_URL": url, "MONGODB_URL": mongodb_url, "MONGODB_DB": name,
+           "AUTH_SECRET": SECRET, "PANAMIA_ENV": "test", "PANAMIA_DATA_DIR": str(scratch)}
+    env.pop("SMTP_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "panamia", "serve", "exchange", "--port", str(port)], env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the exchange exited with status {process.returncode}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return process, port
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the exchange did not become healthy in 60 s")
+
+
+async def run(args, url: str, mongodb_url: str, name: str, scratch: Path) -> list:
+    from panamia.resources import Resources
+    from panamia.settings import Settings
+
+    settings = Settings(panamia_env="test", postgres_url=url, mongodb_url=mongodb_url,
+                        mongodb_db=name, auth_secret=SECRET, _env_file=None)
+    resources = Resources.open(settings, "bench")
+    try:
+        bidders, headers, for_http, for_sql = await seed(resources, args.concurrency,
+                                                         args.auctions)
+    finally:
+        await resources.close()
+    work = draw(args.bids, args.auctions, args.concurrency, random.Random(args.seed))
+    process, port = serve(url, mongodb_url, name, scratch)
+    try:
+        a = await over_http(port, for_http, headers, work, args.concurrency)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+    b = await straight(url, for_sql, bidders, work, args.concurrency)
+    return [("(a) POST /listings/{id}/bids over HTTP, our service (1 worker)", *a),
+            ("(b) the same UPDATE, rows and ledger entry straight to PostgreSQL", *b)]
+
+
+def report(args, results: list) -> None:
+    print(f"\nexchange bench: {args.bids} bids, {args.concurrency} clients at once, "
+          f"{args.auctions} auctions; {os.cpu_count()} CPUs shared by server, PostgreSQL "
+          "and clients")
+    print(f"{'approach':68} {'bids/s':>7} {'accepted':>9} {'refused':>8} {'other':>6}")
+    rates = []
+    for title, codes, seconds in results:
+        rates.append(sum(codes.values()) / seconds)
+        accepted, refused = codes.get("201", 0), codes.get("409", 0)
+        other = sum(codes.values()) - accepted - refused
+        print(f"{title:68} {rates[-1]:7.0f} {accepted:9d} {refused:8d} {other:6d}")
+    print(f"a/b: {rates[0] / rates[1]:.2f} (load average now {os.getloadavg()[0]:.1f}: other "
+          "work on the machine skews every figure)")
+
+
+async def recreate_database(server_url: str, name: str, *, drop_only: bool = False) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--bids", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--auctions", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    from urllib.parse import urlsplit, urlunsplit
+
+    from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres
+    from panamia.schema import deploy
+
+    scratch = Path(tempfile.mkdtemp(prefix="panamia-bench-"))
+    started: list = []
+    name = f"panamia_bench_{uuid.uuid4().hex[:8]}"
+    server_url, mongodb_url = os.environ.get("POSTGRES_URL"), os.environ.get("MONGODB_URL")
+    created = False
+    try:
+        if not server_url:
+            postgres = EmbeddedPostgres(scratch)
+            server_url = postgres.start(database="postgres")
+            started.append(postgres)
+        if not mongodb_url:
+            mongo = EmbeddedMongo(None, sync_on_commit=False)
+            mongodb_url = mongo.start(preferred_port=None)
+            started.append(mongo)
+        asyncio.run(recreate_database(server_url, name))
+        created = True
+        url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+        deploy.upgrade(url)
+        report(args, asyncio.run(run(args, url, mongodb_url, name, scratch)))
+    finally:
+        if created:
+            asyncio.run(recreate_database(server_url, name, drop_only=True))
+        while started:
+            started.pop().stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
