@@ -7,11 +7,12 @@ from sqlalchemy import Row
 
 from panamia.errors import NotFound
 from panamia.identity.dependencies import Principal
-from panamia.rentals import queries
+from panamia.rentals import pricing, queries
 from panamia.rentals.schemas import Availability, ItemCreate, ItemPage, ItemView, TakenRange
 from panamia.resources import Resources
 
 PAGE_SIZE = 24
+DEFAULT_WINDOW = timedelta(weeks=6)
 LONGEST_WINDOW = timedelta(days=93)
 
 
@@ -50,13 +51,14 @@ async def list_items(resources: Resources, *, category: str | None = None,
 
 async def availability(resources: Resources, item_id: str, start: datetime | None = None,
                        end: datetime | None = None) -> Availability:
-    """The times the item is taken in `[start, end)` (default: the coming four weeks), each
-    rental followed by its turnaround; nothing about who rents it."""
-    start = start or datetime.now(UTC)
-    end = min(end or start + timedelta(weeks=4), start + LONGEST_WINDOW)
+    """The times the item is taken in `[start, end)` (default: the coming six weeks; local
+    times in the item's zone), each rental followed by its turnaround; nothing about who
+    rents it."""
     async with resources.reads() as session:
         item = await find_item(session, item_id)
-        rows = await queries.taken(session, item_id, start, end)
+        start = pricing.to_utc(start, zone_of(item), "from") if start else datetime.now(UTC)
+        end = pricing.to_utc(end, zone_of(item), "to") if end else start + DEFAULT_WINDOW
+        rows = await queries.taken(session, item_id, start, min(end, start + LONGEST_WINDOW))
     taken = []
     for row in rows:
         taken.append(TakenRange(starts_at=row.starts_at, ends_at=row.ends_at, kind="rented"))

@@ -69,8 +69,9 @@ async def availability(
     start: Annotated[datetime | None, Query(alias="from")] = None,
     end: Annotated[datetime | None, Query(alias="to")] = None,
 ):
-    """Rented times and the turnarounds after them in `[from, to)` (default: the next four
-    weeks; at most about three months), in UTC with the item's time zone to show them in."""
+    """Rented times and the turnarounds after them in `[from, to)` (local times in the item's
+    zone, or with an offset; default: the next six weeks; at most about three months),
+    answered in UTC with the item's time zone to show them in."""
     return await items.availability(resources, item_id, start, end)
 
 
