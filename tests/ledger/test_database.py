@@ -58,6 +58,27 @@ class TestRefusedByTheDatabase:
             assert (await check.execute(text(
                 "SELECT count(*) FROM ledger_entries WHERE id = 'lopsided'"))).scalar() == 0
 
+    async def test_an_entry_must_balance_in_each_currency_not_only_in_total(
+            self, ledger_resources, ledger_engine):
+        ana = await member_with(ledger_resources, "100")
+        ben = await member_with(ledger_resources, "100", "EUR")
+        conn = await ledger_engine.connect()
+        transaction = await conn.begin()
+        await conn.execute(text(
+            "INSERT INTO ledger_entries (id, event_key, kind, digest) "
+            "VALUES ('swap', 'test:swap', 'test.raw', '-')"))
+        await conn.execute(text(
+            "INSERT INTO ledger_postings (entry_id, account_id, amount) "
+            "SELECT 'swap', id, CASE currency WHEN 'USD' THEN -10 ELSE 10 END "
+            "FROM ledger_accounts WHERE kind = 'available' AND owner IN (:ana, :ben)"),
+            {"ana": ana, "ben": ben})  # -10 USD +10 EUR: zero in total only
+
+        with pytest.raises(DBAPIError) as refused:
+            await transaction.commit()
+        await conn.close()
+
+        assert "ledger entry swap does not balance in" in journal.refusal(refused.value).detail
+
     @pytest.mark.parametrize("statement", [
         "UPDATE ledger_postings SET amount = amount * 2",
         "DELETE FROM ledger_postings",
