@@ -33,10 +33,12 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+
+# Run as a script, this file's folder is on the path: the bookings bench's plumbing is shared.
+from bookings import drive, recreate_database, with_database
 
 SECRET = "bench-secret-" + "e" * 40
 
@@ -89,20 +91,6 @@ def draw(count: int, auctions: int, bidders: int, rng: random.Random) -> list[tu
         last[auction] += 1
         work.append((auction, rng.randrange(bidders), last[auction]))
     return work
-
-
-async def drive(concurrency: int, work: list, one) -> tuple[Counter, float]:
-    """Run `one(client, item)` over `work` from `concurrency` clients; count what it returns."""
-    queue = list(reversed(work))
-    codes: Counter = Counter()
-
-    async def client(index: int) -> None:
-        while queue:
-            codes[await one(index, queue.pop())] += 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client(i) for i in range(concurrency)))
-    return codes, time.perf_counter() - started
 
 
 async def over_http(port: int, auctions: list, headers: list, work: list, concurrency: int):
@@ -228,18 +216,6 @@ def report(args, results: list) -> None:
           "work on the machine skews every figure)")
 
 
-async def recreate_database(server_url: str, name: str, *, drop_only: bool = False) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(server_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bids", type=int, default=1000)
@@ -249,8 +225,6 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-    from urllib.parse import urlsplit, urlunsplit
-
     from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres
     from panamia.schema import deploy
 
@@ -270,7 +244,7 @@ def main() -> None:
             started.append(mongo)
         asyncio.run(recreate_database(server_url, name))
         created = True
-        url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+        url = with_database(server_url, name)
         deploy.upgrade(url)
         report(args, asyncio.run(run(args, url, mongodb_url, name, scratch)))
     finally:

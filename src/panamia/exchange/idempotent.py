@@ -19,8 +19,8 @@ async def create(resources: Resources, user: Principal, key: str | None, *, scop
                  operation: str, body: dict[str, Any], make: Make) -> idempotency.Answer:
     """201 with what `make` returns; the same key and body again give the first answer."""
     now = datetime.now(UTC)
-    claim = key and idempotency.Key(user.id, scope, key,
-                                    idempotency.fingerprint(operation, body))
+    claim = None if key is None else idempotency.Key(
+        user.id, scope, key, idempotency.fingerprint(operation, body))
     async with resources.db.begin() as session:
         if claim and (stored := await idempotency.claim(session, claim, now)):
             return stored
@@ -28,4 +28,4 @@ async def create(resources: Resources, user: Principal, key: str | None, *, scop
         async def attempt() -> idempotency.Answer:
             return idempotency.Answer(201, await make(session, now))
 
-        return await idempotency.kept(session, claim or None, attempt)
+        return await idempotency.kept(session, claim, attempt)

@@ -23,6 +23,7 @@ from panamia.identity.dependencies import (
     Principal,
     resolve_principal,
 )
+from panamia.sidecar import idempotency
 from panamia.sidecar.pages import HELPERS, page_router, words
 from panamia.sidecar.states import ANY_PARTY
 
@@ -181,6 +182,16 @@ async def refused(request: Request, listing_id: str, exc: Exception, field: str)
     return await item_page(request, listing_id, status=exc.status, error=exc.detail)
 
 
+async def went_on(request: Request, listing_id: str, answer: idempotency.Answer, where: str,
+                  notice: str):
+    """Created: on to `where`, saying `notice`. A 409 kept with the form's key (the form sent
+    twice after a refusal) shows the item page with its reason again."""
+    if answer.status != 201:
+        return await item_page(request, listing_id, status=answer.status,
+                               error=answer.body["detail"])
+    return pages.redirect(request, where, notice=notice)
+
+
 @router.post("/listings/{listing_id}/bids")
 async def bid(request: Request, user: CurrentUser, listing_id: Id):
     form = await pages.read_form(request)
@@ -190,12 +201,10 @@ async def bid(request: Request, user: CurrentUser, listing_id: Id):
                                           form.get("idempotencyKey") or None)
     except (ValidationError, Invalid, Conflict, Forbidden) as exc:
         return await refused(request, listing_id, exc, "amount")
-    if answer.status != 201:
-        return await item_page(request, listing_id, status=answer.status,
-                               error=answer.body["detail"])
-    return pages.redirect(request, f"/listings/{listing_id}", notice=(
-        f"Your bid of {HELPERS['money'](body.amount, answer.body['currency'])} leads. The "
-        "amount is held until you are outbid or the auction ends."))
+    amount = HELPERS["money"](body.amount, answer.body.get("currency", ""))
+    return await went_on(request, listing_id, answer, f"/listings/{listing_id}", (
+        f"Your bid of {amount} leads. The amount is held until you are outbid or the auction "
+        "ends."))
 
 
 @router.post("/listings/{listing_id}/offers")
@@ -213,11 +222,8 @@ async def offer(request: Request, user: CurrentUser, listing_id: Id):
         if isinstance(exc, Invalid) and exc.fields:
             field = exc.fields[0]
         return await refused(request, listing_id, exc, field)
-    if answer.status != 201:
-        return await item_page(request, listing_id, status=answer.status,
-                               error=answer.body["detail"])
-    return pages.redirect(request, f"/listings/{listing_id}",
-                          notice="Your offer is sent. The seller has 3 days to answer.")
+    return await went_on(request, listing_id, answer, f"/listings/{listing_id}",
+                         "Your offer is sent. The seller has 3 days to answer.")
 
 
 @router.post("/listings/{listing_id}/buy")
@@ -228,11 +234,8 @@ async def buy(request: Request, user: CurrentUser, listing_id: Id):
                                         form.get("idempotencyKey") or None)
     except (Conflict, Forbidden) as exc:
         return await refused(request, listing_id, exc, "form")
-    if answer.status != 201:
-        return await item_page(request, listing_id, status=answer.status,
-                               error=answer.body["detail"])
-    return pages.redirect(request, f"/transactions/{answer.body['id']}",
-                          notice="It is yours once you pay: you have 48 hours.")
+    return await went_on(request, listing_id, answer, f"/transactions/{answer.body.get('id')}",
+                         "It is yours once you pay: you have 48 hours.")
 
 
 @router.post("/listings/{listing_id}/withdraw")
