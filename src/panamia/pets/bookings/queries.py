@@ -12,6 +12,7 @@ from sqlalchemy import Row, and_, bindparam, case, insert, literal, or_, select,
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from panamia import requestids
 from panamia.identity.models import User
 from panamia.outbox.models import OutboxEvent
 from panamia.outbox.service import NOTIFICATION_CREATE
@@ -75,9 +76,10 @@ _AWAY = (
 )
 # Written only with the booking. Columns left out take the model's defaults.
 _NOTICE = insert(outbox).from_select(
-    ["id", "topic", "payload"],
+    ["id", "topic", "payload", "request_id"],
     select(bindparam("notice_id", type_=outbox.c.id.type), literal(NOTIFICATION_CREATE),
-           bindparam("notice", type_=outbox.c.payload.type)).select_from(_BOOKED),
+           bindparam("notice", type_=outbox.c.payload.type),
+           bindparam("request_id", type_=outbox.c.request_id.type)).select_from(_BOOKED),
 ).cte("notice")
 _BOOK = select(_BOOKED, _AWAY).select_from(_BOOKED.outerjoin(_AWAY, true())).add_cte(_NOTICE)
 
@@ -99,7 +101,8 @@ async def insert_booking(
     constraint still decides; nothing is checked before the insert.
     """
     return (await session.execute(
-        _BOOK, {**values, "notice_id": notice_id, "notice": notice}
+        _BOOK, {**values, "notice_id": notice_id, "notice": notice,
+                "request_id": requestids.current()},
     )).first()
 
 
