@@ -160,6 +160,14 @@ class TestAmounts:
         with pytest.raises(Invalid, match=message):
             await hold(resources, ana, amount, currency=currency)
 
+    async def test_moves_that_cancel_out_are_refused(self, resources):
+        ana, ben = accounts.available("ana"), accounts.available("ben")
+
+        with pytest.raises(Invalid, match="cancel out"):
+            async with resources.db.begin() as db:
+                await journal.post(db, event_key="test:circle", kind="test.circle", moves=[
+                    Move(ana, ben, D("5"), "USD"), Move(ben, ana, D("5"), "USD")])
+
     async def test_floats_are_not_money(self, resources):
         ana = await member_with(resources, "100")
 

@@ -77,7 +77,11 @@ def _deltas(moves: Sequence[Move]) -> tuple[list[Move], dict[Key, Decimal]]:
         scaled.append(move)
         deltas[(move.source, move.currency)] -= move.amount
         deltas[(move.target, move.currency)] += move.amount
-    return scaled, {key: delta for key, delta in deltas.items() if delta}
+    deltas = {key: delta for key, delta in deltas.items() if delta}
+    if not deltas:
+        raise Invalid("these moves cancel out: the entry would change no balance",
+                      fields=["moves"])
+    return scaled, deltas
 
 
 def _digest(kind: str, moves: list[Move]) -> str:
@@ -90,6 +94,8 @@ async def post(conn: Connection, *, event_key: str, kind: str, moves: Sequence[M
     """Post the entry of `event_key` once, in the caller's transaction. True when posted now,
     False when it was posted before with the same moves. Raises `InsufficientFunds` or
     `LedgerConflict`; after any error nothing of this entry remains in the transaction."""
+    if not event_key.strip():
+        raise Invalid("an entry needs the key of its business event", fields=["event_key"])
     moves, deltas = _deltas(moves)
     digest = _digest(kind, moves)
     async with conn.begin_nested():
