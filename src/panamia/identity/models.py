@@ -105,5 +105,7 @@ class RateLimitWindow(Base):
     )
 
     key: Mapped[str] = mapped_column(Text, nullable=False)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # indexed: the purge deletes windows by age
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                   index=True)
     hits: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")

@@ -79,7 +79,12 @@ class ListingBlackout(Base):
     """Nights `[start_date, end_date)` the sitter does not take bookings."""
 
     __tablename__ = "listing_blackouts"
-    __table_args__ = (CheckConstraint("end_date > start_date", name="dates_ordered"),)
+    __table_args__ = (
+        CheckConstraint("end_date > start_date", name="dates_ordered"),
+        # The search with dates looks for the blackouts of a listing overlapping them.
+        Index("ix_listing_blackouts_listing_nights", "listing_id",
+              text("daterange(start_date, end_date, '[)')"), postgresql_using="gist"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     listing_id: Mapped[str] = mapped_column(

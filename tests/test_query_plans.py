@@ -1,0 +1,187 @@
+"""No request reads a large table from end to end.
+
+The tables are seeded with a few thousand rows each, in proportions a live site has (most
+sessions in force, most bookings answered, most outbox events delivered recently), and
+ANALYZEd. Then the requests in REQUESTS run through the real apps over HTTP (the main app
+and the pets sidecar, in-process) and the background jobs run as their loops call them,
+while a listener on the engine records every statement sent. Each distinct statement is
+then EXPLAINed with the parameters it was sent with, and any `Seq Scan` of a table of more
+than LARGE rows fails the test, naming the statement and the table.
+
+Everything happens inside the test's transaction, ANALYZE included, and is rolled back.
+To cover a new service, write an async function taking a `Visit` that makes its requests
+(seeding what it needs, and asserting they succeeded) and add it to REQUESTS; seed its
+tables in SEED.
+"""
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import event, text
+
+from panamia import purge
+from panamia.pets.bookings import expiry
+from panamia.resources import Resources
+from tests.fixtures.servers import Mailbox
+from tests.identity.factories import magic_link, press_sign_in, request_link, unique_email
+from tests.pets.bookings.factories import FIRST_NIGHT, body
+from tests.pets.factories import act_as, create_listing
+
+LARGE = 1000  # rows; a sequential scan of a smaller table is fine
+CITIES = 100
+
+# Users 1-1000 are sitters, 1001-4000 owners, the rest neither. Each listing has two bookings, ten days apart
+# (so that no two active ones overlap); one in ten pending, made within the last day.
+SEED = [
+    """INSERT INTO users (id, email, name, created_at)
+       SELECT 'seed-u' || i, 'seed' || i || '@example.org', 'Seed person ' || i,
+              now() - i * interval '1 minute' FROM generate_series(1, 10000) i""",
+    """INSERT INTO sessions (id, session_token, user_id, expires, created_at, last_seen_at)
+       SELECT 'seed-s' || i, md5('seed session ' || i), 'seed-u' || (i % 4000 + 1),
+              now() + interval '20 days' - (i % 50) * interval '1 hour',
+              now() - (i % 200) * interval '1 hour', now() - (i % 60) * interval '1 minute'
+         FROM generate_series(1, 5000) i""",
+    """INSERT INTO verification_tokens (identifier, token, expires)
+       SELECT 'seed' || i || '@example.org', md5('seed token ' || i),
+              now() + (i % 1440) * interval '1 minute' FROM generate_series(1, 3000) i""",
+    """INSERT INTO rate_limit_windows (key, window_start, hits)
+       SELECT 'seed:' || i, date_trunc('minute', now()) - (i % 30) * interval '1 minute', 1
+         FROM generate_series(1, 3000) i""",
+    f"""INSERT INTO listings (id, sitter_id, title, price_per_day, services, species, city,
+                             created_at)
+       SELECT 'seed-l' || i, 'seed-u' || (i % 1000 + 1), 'Seed listing ' || i, 40,
+              ARRAY['boarding'], ARRAY['dog', 'cat'], 'Seed City ' || (i % {CITIES}),
+              now() - i * interval '1 minute' FROM generate_series(1, 3000) i""",
+    """INSERT INTO listing_blackouts (id, listing_id, start_date, end_date)
+       SELECT 'seed-x' || i, 'seed-l' || i, current_date + 300, current_date + 302
+         FROM generate_series(1, 3000) i""",
+    """INSERT INTO bookings (id, listing_id, sitter_id, owner_id, start_date, end_date,
+                            status, total_price, currency, created_at)
+       SELECT 'seed-b' || i, l.id, l.sitter_id, 'seed-u' || (1001 + i % 3000),
+              current_date + 200 + 10 * (i / 3000), current_date + 203 + 10 * (i / 3000),
+              CASE WHEN i % 10 = 0 THEN 'pending' WHEN i % 10 = 1 THEN 'cancelled'
+                   ELSE 'confirmed' END, 120, 'USD', now() - (i % 24) * interval '1 hour'
+         FROM generate_series(0, 5999) i JOIN listings l ON l.id = 'seed-l' || (i % 3000 + 1)""",
+    """INSERT INTO reviews (id, booking_id, author_id, listing_id, rating)
+       SELECT 'seed-r' || b.id, b.id, b.owner_id, b.listing_id, 5 FROM bookings b
+        WHERE b.id LIKE 'seed-b%' AND b.status = 'confirmed'""",
+    """INSERT INTO idempotency_keys (user_id, scope, key, request_hash, response_status,
+                                    created_at, expires_at)
+       SELECT 'seed-u' || (i % 4000 + 1), 'POST /bookings', 'seed-k' || i, md5(i::text), 201,
+              now() - (i % 20) * interval '1 hour', now() + interval '4 hours'
+         FROM generate_series(1, 3000) i""",
+    """INSERT INTO outbox (id, topic, payload, created_at, delivered_at, next_attempt_at)
+       SELECT 'seed-o' || i, 'seed.topic', '{}', now() - (i % 48) * interval '1 hour',
+              CASE WHEN i % 50 <> 0 THEN now() - (i % 48) * interval '1 hour' END,
+              now() + interval '1 hour' FROM generate_series(1, 5000) i""",
+]
+
+
+@dataclass
+class Visit:
+    """What a request needs: the apps' clients, the services' resources, the mailbox."""
+
+    client: httpx.AsyncClient  # the main app
+    pets: httpx.AsyncClient
+    resources: Resources
+    mailbox: Mailbox
+
+
+def ok(response: httpx.Response, status: int = 200) -> httpx.Response:
+    assert response.status_code == status, f"{response.request.url}: {response.text}"
+    return response
+
+
+async def sign_in_and_read_profile(visit: Visit) -> None:
+    email = unique_email("plans")
+    ok(await request_link(visit.client, email))
+    ok(await press_sign_in(visit.client, magic_link(visit.mailbox.to(email)[-1])), 303)
+    assert ok(await visit.client.get("/api/auth/session")).json()["user"]["email"] == email
+    ok(await visit.client.get("/api/profile"))
+    ok(await visit.client.get("/api/notifications"))
+    ok(await visit.client.get("/api/notifications/unread-count"))
+
+
+async def search_listings(visit: Visit) -> None:
+    found = ok(await visit.pets.get("/listings", params={"city": "seed city 7"})).json()
+    assert found["items"], found
+    stay = {"from": FIRST_NIGHT.isoformat(), "to": (FIRST_NIGHT + timedelta(days=3)).isoformat()}
+    ok(await visit.pets.get("/listings", params={"city": "Seed City 8", **stay}))
+    ok(await visit.pets.get(f"/listings/{found['items'][0]['id']}"))
+    ok(await visit.pets.get(f"/listings/{found['items'][0]['id']}/reviews"))
+
+
+async def request_and_confirm_a_booking(visit: Visit) -> None:
+    listing = await create_listing(visit.resources)
+    headers = await act_as(visit.pets, visit.client, visit.resources, "seed-u1500")
+    booking = ok(await visit.pets.post("/bookings", json=body(listing.id),
+                                       headers=headers | {"Idempotency-Key": "plans-1"}), 201)
+    ok(await visit.pets.get("/bookings"))
+    headers = await act_as(visit.pets, visit.client, visit.resources, listing.sitter_id)
+    ok(await visit.pets.post(f"/bookings/{booking.json()['id']}/confirm", headers=headers))
+    ok(await visit.pets.get(f"/bookings/{booking.json()['id']}"))
+
+
+async def sweep_and_purge(visit: Visit) -> None:
+    now = datetime.now(UTC)
+    await expiry.expire_pending(visit.resources.db, now)
+    await purge.purge(visit.resources.db, visit.resources.settings, now)
+
+
+REQUESTS: list[Callable[[Visit], Awaitable[None]]] = [
+    sign_in_and_read_profile,
+    search_listings,
+    request_and_confirm_a_booking,
+    sweep_and_purge,
+]
+EXPLAINABLE = ("SELECT", "WITH", "INSERT", "UPDATE", "DELETE")
+
+
+def sequential_scans(plan: dict) -> list[str]:
+    """The tables a plan (EXPLAIN's JSON) reads with a Seq Scan, subplans included."""
+    own = [plan["Relation Name"]] if plan["Node Type"] == "Seq Scan" else []
+    return own + [table for child in plan.get("Plans", ()) for table in sequential_scans(child)]
+
+
+async def test_no_request_scans_a_large_table(client, pets, resources, connection, engine,
+                                              mailbox):
+    for statement in SEED:
+        await connection.execute(text(statement))
+    await connection.execute(text("ANALYZE"))
+    sizes = dict((await connection.execute(text(
+        "SELECT relname, reltuples FROM pg_class WHERE relkind = 'r' "
+        "AND relnamespace = 'public'::regnamespace"))).all())
+
+    sent: dict[str, tuple] = {}  # each distinct statement, with the parameters of its first use
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(EXPLAINABLE):
+            sent.setdefault(statement, parameters[0] if executemany else parameters)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        visit = Visit(client, pets, resources, mailbox)
+        for request in REQUESTS:
+            await request(visit)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+    scans, read = [], set()
+    for statement, parameters in sent.items():
+        async with connection.begin_nested():
+            plan = (await connection.exec_driver_sql(
+                f"EXPLAIN (FORMAT JSON) {statement}", parameters)).scalar_one()
+        plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+        read.update(json.dumps(plan).split('"Relation Name": "')[1:])
+        for table in sequential_scans(plan):
+            if sizes.get(table, 0) > LARGE:
+                scans.append(f"Seq Scan on {table} ({sizes[table]:.0f} rows) in:\n"
+                             f"{' '.join(statement.split())}\n  with {parameters}")
+    # the requests did read the seeded tables, so a clean result means something
+    read_tables = {part.split('"', 1)[0] for part in read}
+    assert {"users", "sessions", "listings", "bookings", "idempotency_keys",
+            "verification_tokens", "outbox"} <= read_tables, read_tables
+    assert not scans, "\n\n".join(scans)
