@@ -1,7 +1,7 @@
 """The rentals sidecar, declared once: found through the `panamia.sidecars` entry point."""
 
 from panamia.outbox import relay
-from panamia.rentals import DEFAULT_PORT, NAME, expiry, models
+from panamia.rentals import DEFAULT_PORT, NAME, expiry, models, pages
 from panamia.rentals.money import HELD_FUNDS
 from panamia.rentals.routes import items_router, router
 from panamia.sidecar.registry import Sidecar
@@ -11,6 +11,8 @@ SIDECAR = Sidecar(
     title="Pana MIA rentals",
     default_port=DEFAULT_PORT,
     routers=(items_router, router),
+    # The item form's `/items/new` comes before the item's `/items/{item_id}`.
+    page_routers=(pages.router,),
     models=(models,),
     background=(relay.run_forever, expiry.run_forever),
     docs="docs/rentals.md",
