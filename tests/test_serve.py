@@ -158,3 +158,39 @@ class TestServeIsProductionUnlessToldOtherwise:
             logged = stop()
         assert asked.status_code == 503 and asked.json()["error"] == "mail unavailable"
         assert "SMTP_URL is not set" in logged
+
+
+class TestForwardedClientAddresses:
+    """Behind nginx every request comes from the proxy; the client is in X-Forwarded-For."""
+
+    FIRST, SECOND = "203.0.113.7", "203.0.113.8"
+
+    async def ask_from(self, base_url: str, forwarded_for: str) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=base_url,
+                                     headers={"X-Forwarded-For": forwarded_for}) as http:
+            return await request_link(http, f"fwd-{uuid.uuid4().hex[:8]}@example.org")
+
+    async def test_a_trusted_proxy_names_the_client_that_logs_and_limits_count(
+        self, tmp_path, databases, smtp_server
+    ):
+        with serve_main(tmp_path, PANAMIA_ENV="test", **databases, SIGNIN_LIMIT_PER_CLIENT="1",
+                        SMTP_URL=f"smtp://127.0.0.1:{smtp_server.port}") as (base_url, stop):
+            first = await self.ask_from(base_url, self.FIRST)
+            second = await self.ask_from(base_url, self.SECOND)
+            again = await self.ask_from(base_url, self.FIRST)
+            logged = stop()
+        assert (first.status_code, second.status_code, again.status_code) == (200, 200, 429)
+        assert f'{self.FIRST}:0 - "POST /api/auth/signin/email' in logged
+
+    async def test_from_a_proxy_not_allowed_the_forwarded_address_is_ignored(
+        self, tmp_path, databases, smtp_server
+    ):
+        with serve_main(tmp_path, PANAMIA_ENV="test", **databases, SIGNIN_LIMIT_PER_CLIENT="1",
+                        FORWARDED_ALLOW_IPS="192.0.2.1",
+                        SMTP_URL=f"smtp://127.0.0.1:{smtp_server.port}") as (base_url, stop):
+            answers = [await self.ask_from(base_url, address)
+                       for address in (self.FIRST, self.SECOND)]
+            logged = stop()
+        assert 429 in [answer.status_code for answer in answers]
+        assert self.FIRST not in logged and self.SECOND not in logged
+        assert access_line("POST", "/api/auth/signin/email", 429).search(logged)
