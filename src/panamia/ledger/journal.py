@@ -70,6 +70,8 @@ def _deltas(moves: Sequence[Move]) -> tuple[list[Move], dict[Key, Decimal]]:
         raise Invalid("an entry moves money at least once", fields=["moves"])
     scaled, deltas = [], defaultdict(Decimal)
     for move in moves:
+        if isinstance(move.amount, Decimal) and move.amount == 0:
+            continue  # a move of nothing, such as a fee of 0.00, is left out
         if move.source == move.target:
             raise Invalid(f"{move.source} cannot pay itself", fields=["moves"])
         move = Move(move.source, move.target, money.checked(move.amount, move.currency),
@@ -79,7 +81,7 @@ def _deltas(moves: Sequence[Move]) -> tuple[list[Move], dict[Key, Decimal]]:
         deltas[(move.target, move.currency)] += move.amount
     deltas = {key: delta for key, delta in deltas.items() if delta}
     if not deltas:
-        raise Invalid("these moves cancel out: the entry would change no balance",
+        raise Invalid("these moves change no balance: they are 0 or cancel out",
                       fields=["moves"])
     return scaled, deltas
 
