@@ -34,3 +34,13 @@ async def test_seeded_once_with_money_bids_offers_and_a_paid_purchase(resources)
     assert await held(resources, "exchange_transaction", deal.id) == Decimal("40.00")
     # Ana leads the auction with 120 and her 100 was paid back.
     assert await available(resources, demo.user_id("ana")) == Decimal("380.00")
+
+
+async def test_reset_gives_the_held_money_back_before_deleting(resources):
+    await demo.add_people(resources)
+    await exchange_demo.seed(resources)
+    await exchange_demo.reset(resources)
+    async with resources.reads() as session:
+        assert tuple((await session.execute(COUNTS)).one()) == (0, 0, 0, 0)
+    assert await available(resources, demo.user_id("ana")) == Decimal("500.00")
+    assert await available(resources, demo.user_id("lucia")) == Decimal("500.00")

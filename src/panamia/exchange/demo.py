@@ -10,13 +10,13 @@ bids, offers and the purchase go through the services with fixed references and
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from panamia import demo
 from panamia.errors import Conflict
-from panamia.exchange import auctions, offers, transactions
-from panamia.exchange.models import ExchangeListing, ExchangeTransaction
+from panamia.exchange import auctions, money, offers, transactions
+from panamia.exchange.models import ExchangeBid, ExchangeListing, ExchangeTransaction
 from panamia.exchange.schemas import BidCreate, ListingCreate, OfferCreate
 from panamia.ledger.providers import manual
 from panamia.resources import Resources
@@ -100,10 +100,20 @@ async def seed(resources: Resources) -> None:
 
 
 async def reset(resources: Resources) -> None:
-    """Before `demo reset` deletes the demo people: their listings, with the bids, offers and
-    transactions that hang on them."""
+    """Before `demo reset` deletes the demo people: the money their leading bids and open
+    transactions hold goes back to the bidders and buyers (the ledger keeps its entries, and
+    `panamia ledger check` expects no escrow without its row), then their listings go, with
+    the bids, offers and transactions that hang on them."""
     ids = [demo.user_id(p.key) for p in demo.PEOPLE]
+    theirs = or_(ExchangeListing.seller_id.in_(ids), ExchangeBid.bidder_id.in_(ids))
+    dealt = or_(ExchangeTransaction.buyer_id.in_(ids), ExchangeTransaction.seller_id.in_(ids))
     async with resources.db.begin() as session:
-        await session.execute(delete(ExchangeTransaction).where(or_(
-            ExchangeTransaction.buyer_id.in_(ids), ExchangeTransaction.seller_id.in_(ids))))
+        for bid in await session.execute(
+                select(ExchangeBid.__table__).join(ExchangeListing)
+                .where(ExchangeBid.status == "leading", theirs)):
+            await money.release_lost_bid(session, bid)
+        for held in await session.execute(select(ExchangeTransaction.__table__).where(
+                ExchangeTransaction.status.in_(money.HELD_STATUSES), dealt)):
+            await money.refund(session, held)
+        await session.execute(delete(ExchangeTransaction).where(dealt))
         await session.execute(delete(ExchangeListing).where(ExchangeListing.seller_id.in_(ids)))

@@ -89,6 +89,8 @@ async def refund(session: AsyncSession, transaction: Row) -> None:
                                transaction.currency)])
 
 
+# A transaction in these holds its price in escrow.
+HELD_STATUSES = ("paid", "handed_over", "disputed")
 # What each escrow account of the exchange should hold now (`panamia ledger check`): every
 # leading bid its amount, every paid transaction not yet released or refunded its price.
 HELD_FUNDS = f"""
@@ -96,5 +98,6 @@ SELECT '{BID}' AS ref_type, id AS ref_id, currency, amount
   FROM exchange_bids WHERE status = 'leading'
 UNION ALL
 SELECT '{TRANSACTION}', id, currency, price
-  FROM exchange_transactions WHERE status IN ('paid', 'handed_over', 'disputed') AND price > 0
+  FROM exchange_transactions WHERE status IN ({", ".join(f"'{s}'" for s in HELD_STATUSES)})
+   AND price > 0
 """
