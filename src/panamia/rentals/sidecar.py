@@ -1,7 +1,7 @@
 """The rentals sidecar, declared once: found through the `panamia.sidecars` entry point."""
 
 from panamia.outbox import relay
-from panamia.rentals import DEFAULT_PORT, NAME, expiry, models, pages
+from panamia.rentals import DEFAULT_PORT, NAME, demo, expiry, models, pages
 from panamia.rentals.money import HELD_FUNDS
 from panamia.rentals.routes import items_router, router
 from panamia.sidecar.registry import Sidecar
@@ -14,6 +14,7 @@ SIDECAR = Sidecar(
     # The item form's `/items/new` comes before the item's `/items/{item_id}`.
     page_routers=(pages.router,),
     models=(models,),
+    demo=demo,
     background=(relay.run_forever, expiry.run_forever),
     docs="docs/rentals.md",
     held_funds=HELD_FUNDS,
