@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 
 import typer
 
-from panamia.apps.main import BACKGROUND
 from panamia.cli_support import run_with_resources
 from panamia.resources import Resources
 from panamia.sidecar import registry
@@ -19,6 +18,10 @@ Task = Callable[..., asyncio.Future]
 
 def background_tasks() -> list[Task]:
     """The main app's tasks, then every sidecar's, each once (pets also declares the relay)."""
+    # Imported here: the main app brings in the OAuth clients, which every other `panamia`
+    # command can do without.
+    from panamia.apps.main import BACKGROUND
+
     tasks: list[Task] = []
     for task in (*BACKGROUND, *(t for s in registry.discover() for t in s.background)):
         if task not in tasks:
