@@ -2,11 +2,13 @@
 
 How it works (after Atlas, Flyway and Prisma; shared/research/migration-anchors.md):
 
-* Two connections to a direct (non-pooled) URL. The *control* connection is AUTOCOMMIT: it
-  reads the ledger, holds a session-level advisory lock, and writes the ledger rows that
-  must outlive a rolled-back migration. The *work* connection runs the migrations, each in
-  its own transaction with its ledger row, Alembic driven one revision at a time
-  (`migrate.run_steps`) so alembic_version stays right for Alembic's own commands.
+* One connection to a direct (non-pooled) URL. In AUTOCOMMIT it reads the ledger and takes
+  a session-level advisory lock, which outlives the transactions that follow; then it runs
+  the migrations, each in its own transaction with its ledger row, Alembic driven one
+  revision at a time (`migrate.run_steps`) so alembic_version stays right for Alembic's own
+  commands. (A second connection would cost a deploy more than its migrations' ledger rows:
+  a connection's start-up, SCRAM authentication included, takes milliseconds.) `rollback`
+  and `resolve` hold the lock on a control connection and work on a second one.
 * The lock (panamia.schema.lock) is polled, never waited on. Nothing pending means no lock
   at all; once won, the ledger is read again, so a deployer that waited finds the work done
   and returns.
@@ -26,6 +28,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import Script
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from panamia.db.mongo import MongoDatabase
 from panamia.schema import ledger, mongo_steps
@@ -52,6 +55,7 @@ from panamia.schema.migrate import (  # noqa: F401 - the errors are part of this
 )
 
 LOCK_NOT_AVAILABLE = "55P03"
+TRANSACTIONS = "READ COMMITTED"  # the isolation the migrations run in, PostgreSQL's default
 
 
 def prepare(work: Connection, state: State, lock_timeout: str, statement_timeout: str) -> None:
@@ -72,18 +76,16 @@ def prepare(work: Connection, state: State, lock_timeout: str, statement_timeout
             {"lock": lock_timeout, "statement": statement_timeout})
 
 
-def blocked_on(control: Connection, work: Connection, statement: str | None) -> str:
+def blocked_on(conn: Connection, statement: str | None) -> str:
     """The tables the blocked statement names that other sessions hold locks on."""
-    work_pid = work.execute(text("SELECT pg_backend_pid()")).scalar()
-    work.rollback()
-    rows = control.execute(text(
+    rows = conn.execute(text(
         "SELECT c.relname, l.mode, l.pid, a.application_name FROM pg_locks l "
         "JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace "
         "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.granted AND l.pid NOT IN (pg_backend_pid(), :work) "
+        "WHERE l.granted AND l.pid <> pg_backend_pid() "
         "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND l.database = "
         "(SELECT oid FROM pg_database WHERE datname = current_database()) "
-        "ORDER BY c.relname"), {"work": work_pid}).all()
+        "ORDER BY c.relname")).all()
     named = [r for r in rows if re.search(rf"\b{re.escape(r[0])}\b", statement or "", re.IGNORECASE)]
     if not (named or rows):
         return "the blocking lock was released before it could be identified"
@@ -102,17 +104,17 @@ def describe(exc: Exception) -> str:
         f"\nstatement: {statement.strip()[:500]}" if statement else "")
 
 
-def apply_all(work: Connection, control: Connection, migrations: Migrations,
-              revisions: list[Script], *, allow_modified: bool, note: str | None,
-              lock_timeout: str, lock_retries: int, retry_wait: float, say) -> list[str]:
+def apply_all(work: Connection, migrations: Migrations, revisions: list[Script], *,
+              allow_modified: bool, note: str | None, lock_timeout: str, lock_retries: int,
+              retry_wait: float, say) -> list[str]:
     """Apply `revisions` in order, each in its own transaction; return their names.
 
     A migration's ledger row is written inside its transaction: if it fails, or the process
     dies, PostgreSQL rolls both back, so nothing of it remains and it can simply run again
     (a failure is recorded as a rolled-back attempt). An `autocommit_block()` commits part of
-    the migration on the way, so as the migration enters one its row is started on the
-    control connection: from there a failure, or a death, leaves that row unfinished, which
-    stops the next deploy until someone looks (`resolve`).
+    the migration on the way, so as the migration enters one its row is started, committing
+    with what precedes the block: from there a failure, or a death, leaves that row
+    unfinished, which stops the next deploy until someone looks (`resolve`).
     """
     started_at: dict[str, datetime] = {}
     committing: dict[str, int] = {}  # ledger row of each migration past an autocommit_block()
@@ -138,7 +140,7 @@ def apply_all(work: Connection, control: Connection, migrations: Migrations,
     def autocommitting():
         name = current[0]
         if name not in committing:
-            committing[name] = ledger.insert(control, row(
+            committing[name] = ledger.insert(work, row(
                 name, started_at=started_at[name], logs=note))
 
     def finished(ctx, step, heads, run_args):
@@ -170,24 +172,33 @@ def apply_all(work: Connection, control: Connection, migrations: Migrations,
                 time.sleep(pause)
                 continue
             logs = describe(exc)
-            if sqlstate == LOCK_NOT_AVAILABLE:
-                logs += (f"\nlock timeout ({lock_timeout}) {retries + 1} times, "
-                         + blocked_on(control, work, getattr(exc, "statement", None)))
+            with work.begin():  # run_steps rolled the migration back
+                if sqlstate == LOCK_NOT_AVAILABLE:
+                    logs += (f"\nlock timeout ({lock_timeout}) {retries + 1} times, "
+                             + blocked_on(work, getattr(exc, "statement", None)))
+                if name in committing:
+                    ledger.fail(work, committing[name], logs)
+                else:
+                    ledger.insert(work, row(
+                        name, started_at=started_at[name], rolled_back_at=datetime.now(UTC),
+                        logs="\n".join(filter(None, [note, logs]))))
             if name in committing:
-                ledger.fail(control, committing[name], logs)
                 raise MigrationFailed(
                     f"{name} failed after its autocommit_block() began committing: {logs}\n"
                     "The ledger records the failure and deploy refuses until it is resolved. "
                     "Check what of it was committed, finish or undo that by hand, then "
                     + ledger.resolve_commands(name)) from exc
-            ledger.insert(control, row(
-                name, started_at=started_at[name], rolled_back_at=datetime.now(UTC),
-                logs="\n".join(filter(None, [note, logs]))))
             raise MigrationFailed(
                 f"{name} failed and its transaction was rolled back, so nothing of it "
                 f"remains: {logs}\nThe ledger records the attempt; the next deploy runs it "
                 "again (fix the cause first, unless it was a passing lock).") from exc
     return done
+
+
+async def switch_isolation(conn: AsyncConnection, level: str) -> None:
+    """Change `conn`'s isolation level, ending what it has open (in AUTOCOMMIT: nothing)."""
+    await conn.rollback()
+    await conn.execution_options(isolation_level=level)
 
 
 @dataclass
@@ -206,10 +217,10 @@ async def deploy(url: str, versions_dir: Path = VERSIONS_DIR, *, target: str = "
     """Apply pending PostgreSQL migrations, then (when `mongo` is given) MongoDB steps."""
     refuse_pooler(url)
     migrations = Migrations.load(url, versions_dir)
-    async with connected(url) as (engine, control):
+    async with connected(url) as (_engine, conn):
         # Before the lock an unfinished row may belong to a deploy in progress: failures
         # and the alembic_version cross-check wait until the lock is ours.
-        state = await control.run_sync(read_state, migrations)
+        state = await conn.run_sync(read_state, migrations)
         ledger.refuse_modified(state.entries, allow_modified)
         todo = ledger.pending(state, target, check_heads=False)
         todo_mongo = []
@@ -219,17 +230,19 @@ async def deploy(url: str, versions_dir: Path = VERSIONS_DIR, *, target: str = "
             todo_mongo = [e for e in entries if e.state == PENDING]
         if not todo and not todo_mongo:
             return Deployed([], [], locked=False)
-        async with deploy_lock(control, lock_wait, say):
-            async with engine.connect() as work:
-                state = await control.run_sync(read_state, migrations)
-                await work.run_sync(prepare, state, lock_timeout, statement_timeout)
-                ledger.refuse_failed(state)
-                note = ledger.refuse_modified(state.entries, allow_modified)
-                applied = await work.run_sync(
-                    apply_all, control.sync_connection, migrations,
-                    ledger.pending(state, target), allow_modified=allow_modified, note=note,
-                    lock_timeout=lock_timeout, lock_retries=lock_retries,
-                    retry_wait=retry_wait, say=say)
+        async with deploy_lock(conn, lock_wait, say):
+            state = await conn.run_sync(read_state, migrations)
+            ledger.refuse_failed(state)
+            note = ledger.refuse_modified(state.entries, allow_modified)
+            await switch_isolation(conn, TRANSACTIONS)
+            try:
+                await conn.run_sync(prepare, state, lock_timeout, statement_timeout)
+                applied = await conn.run_sync(
+                    apply_all, migrations, ledger.pending(state, target),
+                    allow_modified=allow_modified, note=note, lock_timeout=lock_timeout,
+                    lock_retries=lock_retries, retry_wait=retry_wait, say=say)
+            finally:
+                await switch_isolation(conn, "AUTOCOMMIT")
             applied_mongo = []
             if mongo is not None:
                 ledger.refuse_modified(await mongo_steps.entries(mongo, mongo_steps_dir),

@@ -89,11 +89,7 @@ async def lock_holder(control: AsyncConnection) -> str:
 async def deploy_lock(control: AsyncConnection, wait: float, say=silent):
     deadline = time.monotonic() + wait
     delay = 0.025
-    # Rows the control connection writes under the lock (failures, started marks) need not
-    # wait for a WAL flush: a crash that lost one lost what it announces too, as any later
-    # commit flushes the WAL before it. "Finished" commits, durably, with its migration.
-    query = text("SELECT pg_try_advisory_lock(:key), "
-                 "set_config('synchronous_commit', 'off', false)")
+    query = text("SELECT pg_try_advisory_lock(:key)")
     while not (await control.execute(query, {"key": LOCK_KEY})).scalar():
         remaining = deadline - time.monotonic()
         if remaining <= 0:
