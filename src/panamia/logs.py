@@ -74,6 +74,7 @@ class JsonLines(JsonFormatter):
 
     def add_fields(self, log_data, record, message_dict) -> None:
         super().add_fields(log_data, record, message_dict)
+        log_data.pop("color_message", None)  # uvicorn's message again, with terminal colours
         if record.name == "uvicorn.access" and isinstance(record.args, tuple) \
                 and len(record.args) == len(ACCESS_FIELDS):
             log_data.update(zip(ACCESS_FIELDS, record.args, strict=True))
