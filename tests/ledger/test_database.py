@@ -153,3 +153,21 @@ class TestConcurrentSpending:
 
         assert sorted(await asyncio.gather(hold(), hold())) == [False, True]
         assert await available(ledger_resources, ana) == D("70.00")
+
+    async def test_crossing_payments_between_two_members_never_deadlock(self, ledger_resources):
+        ana, ben = (await member_with(ledger_resources, "100"),
+                    await member_with(ledger_resources, "100"))
+
+        async def pay(payer: str, payee: str, times: int) -> None:
+            for number in range(times):
+                async with ledger_resources.db.begin() as db:
+                    await journal.post(db, event_key=f"test:{payer}:pays:{number}",
+                                       kind="test.pay", moves=[Move(
+                                           accounts.available(payer), accounts.available(payee),
+                                           D("1"), "USD")])
+                    await asyncio.sleep(0)  # let the other side take its locks meanwhile
+
+        await asyncio.gather(pay(ana, ben, 25), pay(ben, ana, 15))
+
+        assert await available(ledger_resources, ana) == D("90.00")
+        assert await available(ledger_resources, ben) == D("110.00")
