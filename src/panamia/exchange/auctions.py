@@ -87,9 +87,12 @@ async def place_bid(resources: Resources, user: Principal, listing_id: str, body
         outbid = (await session.execute(
             update(bids).where(bids.c.listing_id == listing_id, bids.c.status == "leading")
             .values(status="outbid").returning(*bids.c))).first()
+        # Stamped when it took the lead (the transaction may have waited for the row lock),
+        # so the history's order is the order the bids led in.
         bid = (await session.execute(insert(bids).values(
             id=new_id(), listing_id=listing_id, bidder_id=user.id, amount=body.amount,
-            currency=auction.currency, status="leading").returning(*bids.c))).one()
+            currency=auction.currency, status="leading", created_at=NOW,
+        ).returning(*bids.c))).one()
         await money.hold_bid(session, bid, outbid)
         await tell_bid(session, resources, auction, bid, outbid)
         placed = BidPlaced.model_validate({**bid._asdict(), "ends_at": auction.ends_at})
