@@ -5,24 +5,26 @@ Run: `.venv/bin/python bench/migrations.py [--counts 50 200] [--rounds 3]`
 For each N it writes N no-op migrations (a chain, with the house header) into a temp dir,
 then per round applies them to a fresh database twice: once with Alembic's own
 `command.upgrade(config, "head")` through env.py (one transaction per migration, nothing
-else), once with `panamia.schema.deploy.deploy` (advisory lock, ledger read, a ledger row
-started on the control connection and finished inside each migration's transaction). Both
-run in this process, load the same scripts and use the same driver; the order alternates
-between rounds and the best time of each is kept.
+else), once with `panamia.schema.deploy.deploy` (ledger read, advisory lock, ledger read
+again, a ledger row written inside each migration's transaction). Both run in this
+process, load the same scripts and use the same driver; the order alternates between
+rounds and the best time of each is kept.
 
-It prints, per N: ms per migration for each and their ratio deploy / alembic (target
-<= 1.3); then the marginal cost of one more migration, from the difference between the
-largest and the smallest N, which leaves out what a deploy pays once (a second connection,
-creating the ledger, reading it before and after taking the lock); then PostgreSQL round trips per migration of each (counted at the asyncpg
-protocol, as bench/session.py does, over one more untimed run): the ratio that holds over a
-network, where round trips dominate, and that does not move with the machine's load. It
-asserts nothing. Embedded PostgreSQL is started (and stopped) when POSTGRES_URL
+It prints, per N: ms per migration for each, their ratio deploy / alembic (target <= 1.3),
+and the median of the rounds' own ratios; then the marginal cost of one more migration,
+from the difference between the largest and the smallest N, which leaves out what a deploy
+pays once (creating the ledger, reading it before and after taking the lock); then
+PostgreSQL round trips per migration of each (counted at the asyncpg protocol, as
+bench/session.py does, over one more untimed run): the ratio that holds over a network,
+where round trips dominate, and that does not move with the machine's load. It asserts
+nothing. Embedded PostgreSQL is started (and stopped) when POSTGRES_URL
 is unset; otherwise throw-away databases are created on that server and dropped.
 """
 
 import argparse
 import asyncio
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -98,8 +100,11 @@ def time_deploy(url: str, directory: Path) -> float:
     return elapsed
 
 
-def measure(server_url: str, count: int, rounds: int) -> tuple[float, float]:
+def measure(server_url: str, count: int, rounds: int) -> tuple[float, float, float]:
+    """The best time of each, and the median of each round's ratio deploy / alembic: the two
+    runs of a round follow each other, so the machine's load weighs on both alike."""
     best = {"alembic": float("inf"), "deploy": float("inf")}
+    ratios = []
     runners = {"alembic": time_alembic, "deploy": time_deploy}
     with tempfile.TemporaryDirectory(prefix="bench-migrations-") as tmp:
         directory = Path(tmp)
@@ -110,12 +115,15 @@ def measure(server_url: str, count: int, rounds: int) -> tuple[float, float]:
         asyncio.run(recreate(server_url, "bench_migrations_warmup", drop_only=True))
         for round_ in range(rounds):
             order = ["alembic", "deploy"] if round_ % 2 == 0 else ["deploy", "alembic"]
+            took = {}
             for kind in order:
                 name = f"bench_migrations_{kind}"
                 url = asyncio.run(recreate(server_url, name))
-                best[kind] = min(best[kind], runners[kind](url, directory))
+                took[kind] = runners[kind](url, directory)
+                best[kind] = min(best[kind], took[kind])
                 asyncio.run(recreate(server_url, name, drop_only=True))
-    return best["alembic"], best["deploy"]
+            ratios.append(took["deploy"] / took["alembic"])
+    return best["alembic"], best["deploy"], statistics.median(ratios)
 
 
 def round_trips(server_url: str, count: int) -> tuple[float, float]:
@@ -150,14 +158,18 @@ def main() -> None:
         embedded = EmbeddedPostgres(Path(data_dir.name))
         server_url = embedded.start(database="postgres")
     try:
-        print(f"{'N':>5}  {'alembic ms/mig':>14}  {'deploy ms/mig':>13}  {'ratio':>6}")
+        print(f"{'N':>5}  {'alembic ms/mig':>14}  {'deploy ms/mig':>13}  {'ratio':>6}  "
+              f"{'median':>6}")
         totals = {}
         for count in args.counts:
-            alembic_s, deploy_s = totals[count] = measure(server_url, count, args.rounds)
+            alembic_s, deploy_s, median = measure(server_url, count, args.rounds)
+            totals[count] = alembic_s, deploy_s
             print(f"{count:>5}  {alembic_s / count * 1000:>14.2f}  "
-                  f"{deploy_s / count * 1000:>13.2f}  {deploy_s / alembic_s:>6.2f}")
+                  f"{deploy_s / count * 1000:>13.2f}  {deploy_s / alembic_s:>6.2f}  "
+                  f"{median:>6.2f}")
         print("ratio = deploy / plain `alembic upgrade head` on the same migrations "
-              "(target <= 1.3); best of", args.rounds, "rounds")
+              f"(target <= 1.3), best of {args.rounds} rounds each; median = the median of "
+              "the rounds' own ratios (steadier on a loaded machine)")
         low, high = min(totals), max(totals)
         if high > low:
             alembic_ms, deploy_ms = (
