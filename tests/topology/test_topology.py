@@ -8,6 +8,8 @@ import asyncio
 import os
 import random
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -138,6 +140,16 @@ class TestStatementsThroughPgBouncer:
         assert await failed_statements(pooled.replace("pgbouncer=true", "pgbouncer=false")) > 0
 
 
+class TestDeployAroundThePooler:
+    def test_db_deploy_with_the_services_environment_goes_to_the_direct_url(self, topology_stack):
+        """POSTGRES_URL says pgbouncer=true, which `panamia db deploy` refuses (see
+        tests/schema/test_deploy.py); POSTGRES_DIRECT_URL beside it takes it around PgBouncer."""
+        deployed = subprocess.run([sys.executable, "-m", "panamia", "db", "deploy"],
+                                  env=topology_stack.env, cwd=topology_stack.scratch,
+                                  capture_output=True, text=True, timeout=120)
+        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+
+
 class TestSignInThroughTheProxy:
     async def test_a_mailed_link_signs_in_on_main_and_the_session_holds_on_pets(
         self, topology_stack: Topology, mailbox
@@ -156,6 +168,8 @@ class TestSignInThroughTheProxy:
                 "__Secure-authjs.session-token", f".{DOMAIN}", True)
             session = (await http.get("/api/auth/session")).json()
             assert session["user"]["email"] == address
+            account = await http.get("/account", headers=HTML)
+            assert account.status_code == 200 and address in account.text
 
             pets = topology_stack.url("pets")
             mine = await http.get(f"{pets}/bookings")
