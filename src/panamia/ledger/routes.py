@@ -12,7 +12,9 @@ from panamia.resources import ResourcesDep
 
 router = APIRouter(prefix="/api/ledger", tags=["ledger"])
 
-RECORDING = SIGNED_IN | csrf.CHECKED | responses(
+RECORDED_BEFORE = {200: {"model": Recorded,
+                         "description": "Recorded before with this reference; nothing changed"}}
+RECORDING = RECORDED_BEFORE | SIGNED_IN | csrf.CHECKED | responses(
     (Forbidden, "Administrators only; or the CSRF token is missing or wrong"),
     (NotFound, "No member has this email address"),
     (Conflict, "The reference was recorded with another member, amount or currency; or, for "
