@@ -1,8 +1,10 @@
 """The exchange's pages as a browser without JavaScript uses them: forms posted with the CSRF
 token, answers read as the text a person sees."""
 
-from tests.exchange.factories import auction, free, listed, sale
-from tests.fixtures.http import BROWSER, text_of
+from decimal import Decimal
+
+from tests.exchange.factories import auction, available, free, listed, sale
+from tests.fixtures.http import BROWSER, asgi_client, text_of
 
 
 async def page(member, path: str):
@@ -26,8 +28,6 @@ async def test_browsing_with_filters(members):
 
 
 async def test_listing_an_item_needs_a_sign_in(exchange_app):
-    from tests.fixtures.http import asgi_client
-
     async with asgi_client(exchange_app) as anonymous:
         answer = await anonymous.get("/listings/new", headers=BROWSER)
     assert answer.status_code == 401
@@ -111,3 +111,19 @@ async def test_a_dispute_needs_a_reason(members):
         assert opened.status_code == 303
         shown = text_of((await page(seller, f"/transactions/{deal['id']}")).text)
         assert "Disputed: “Scratched top”" in shown
+
+
+async def test_an_administrator_settles_a_dispute_from_the_disputes_page(members, resources):
+    async with members() as seller, members() as ana, members(role="admin") as admin:
+        item = await listed(seller, sale(title="Lamp"))
+        deal = (await ana.post(f"/listings/{item['id']}/buy")).json()
+        await ana.post(f"/transactions/{deal['id']}/pay")
+        await ana.post(f"/transactions/{deal['id']}/dispute", {"reason": "Broken"})
+        assert (await page(ana, "/disputes")).status_code == 403
+        listed_disputes = text_of((await page(admin, "/disputes")).text)
+        assert "Disputes to settle" in listed_disputes and "Lamp" in listed_disputes
+        assert "Refund the buyer" in listed_disputes and "Report a problem" not in listed_disputes
+        refunded = await submit(admin, f"/transactions/{deal['id']}/step", {"step": "refund"})
+        assert refunded.status_code == 303
+        assert await available(resources, ana.id) == Decimal("1000.00")
+        assert "Refunded" in text_of((await page(ana, f"/transactions/{deal['id']}")).text)

@@ -16,7 +16,7 @@ from panamia.errors import Conflict, Forbidden, Invalid, NotFound
 from panamia.exchange import auctions, listings, offers, transactions
 from panamia.exchange.models import CONDITIONS, KINDS
 from panamia.exchange.schemas import ID_PATTERN, BidCreate, ListingCreate, OfferCreate
-from panamia.exchange.states import STEPS, TRANSACTIONS
+from panamia.exchange.states import ADMIN_STEPS, STEPS
 from panamia.identity.dependencies import (
     CurrentUser,
     OptionalUser,
@@ -36,12 +36,14 @@ STATUS_WORDS = {
     "disputed": "Disputed, money held", "refunded": "Refunded",
 }
 BUTTONS = {"pay": "Pay now", "hand_over": "I handed it over", "confirm": "I received it",
-           "cancel": "Cancel"}
+           "cancel": "Cancel", "refund": "Refund the buyer", "release": "Pay the seller"}
 DONE = {"pay": "Paid. The money is held until you confirm you received the item.",
         "hand_over": "Marked as handed over. The buyer has 7 days to confirm.",
         "confirm": "Thank you: the seller is paid.", "cancel": "Cancelled.",
         "dispute": "Your dispute is open; the money stays held until an administrator "
-                   "settles it."}
+                   "settles it.",
+        "refund": "Refunded: the buyer has the money back.",
+        "release": "Released: the seller is paid."}
 LABELS = {"kind": "Kind", "title": "Title", "description": "Description",
           "category": "Category", "condition": "Condition", "city": "City",
           "photos": "Photo links", "price": "Price", "startPrice": "Starting price",
@@ -266,28 +268,44 @@ async def answer_offer(request: Request, user: CurrentUser, offer_id: Id):
 
 
 def steps_for(user: Principal, deal, now: datetime) -> list[str]:
-    """The steps this member may take now, read from the declaration; the service decides
-    again on submit."""
-    role = "buyer" if deal.buyer_id == user.id else "seller"
+    """The steps this member may take now, read from the declaration (an administrator's:
+    settling a dispute); the service decides again on submit."""
+    roles = {role for role, party in (("buyer", deal.buyer_id), ("seller", deal.seller_id))
+             if party == user.id}
     return [name for name, step in STEPS.items()
             if name in BUTTONS and deal.status in step.sources
-            and step.actor in (role, ANY_PARTY)
+            and (step.actor in roles or (step.actor == ANY_PARTY and roles)
+                 or (name in ADMIN_STEPS and user.is_admin))
             and not (name == "pay" and deal.pay_by and deal.pay_by <= now)]
 
 
+def may_dispute(user: Principal, deal) -> bool:
+    return (deal.status in STEPS["dispute"].sources
+            and user.id in (deal.buyer_id, deal.seller_id))
+
+
 async def transactions_page(request: Request, user: Principal, *, only: str | None = None,
-                            status: int = 200, error: str | None = None):
+                            disputes: bool = False, status: int = 200,
+                            error: str | None = None):
     res = pages.resources_of(request)
     if only:
         deals = [await transactions.get_transaction(res, user, only)]
+    elif disputes:
+        deals = await transactions.disputed(res, user)
     else:
         deals = await transactions.transactions_of(res, user, role=None)
     now = datetime.now(UTC)
-    rows = [(deal, steps_for(user, deal, now),
-             deal.status in TRANSACTIONS.transitions["dispute"].sources) for deal in deals]
-    return await show(request, "exchange/transactions.html", status=status,
-                      title="My transactions", rows=rows, buttons=BUTTONS, error=error,
-                      one=only is not None, errors={}, labels=LABELS)
+    rows = [(deal, steps_for(user, deal, now), may_dispute(user, deal)) for deal in deals]
+    title = "Disputes to settle" if disputes else "My transactions"
+    return await show(request, "exchange/transactions.html", status=status, title=title,
+                      rows=rows, buttons=BUTTONS, error=error, one=only is not None,
+                      errors={}, labels=LABELS)
+
+
+@router.get("/disputes")
+async def disputes(request: Request, user: CurrentUser):
+    """For administrators: every disputed transaction, oldest first, to refund or release."""
+    return await transactions_page(request, user, disputes=True)
 
 
 @router.get("/transactions")

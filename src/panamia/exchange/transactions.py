@@ -161,6 +161,16 @@ async def transactions_of(resources: Resources, user: Principal, *, role: str | 
     return [to_view(row) for row in rows]
 
 
+async def disputed(resources: Resources, user: Principal) -> list[TransactionView]:
+    """Every disputed transaction, oldest dispute first: administrators only."""
+    if not user.is_admin:
+        raise Forbidden("Only administrators settle disputes.")
+    async with resources.reads() as session:
+        rows = await session.execute(VIEW.where(transactions.c.status == Status.DISPUTED.value)
+                                     .order_by(transactions.c.disputed_at).limit(MAX_PAGE_SIZE))
+    return [to_view(row) for row in rows]
+
+
 async def sweep_batch(resources: Resources, name: str, due, now: datetime,
                       batch_size: int) -> int:
     """One system step (`cancel_unpaid`, `auto_complete`) over every transaction `due` at
