@@ -24,7 +24,6 @@ import pytest
 from sqlalchemy import text
 
 from panamia.resources import Resources
-from tests.fixtures.database import migrated_database
 from tests.fixtures.http import signed_in_cookies
 from tests.fixtures.servers import free_port, wait_until_healthy
 from tests.identity.factories import create_user
@@ -57,19 +56,9 @@ TOO_CLOSE = text("""
 """)
 
 
-@pytest.fixture(scope="module")
-async def storm_database_url(server_urls):
-    """Ledger entries cannot be deleted, so the storm gets a database of its own."""
-    async with migrated_database("panamia_rentals_storm") as url:
-        yield url
-
-
 @pytest.fixture
-async def storm(settings, storm_database_url):
-    resources = Resources.open(settings.model_copy(update={"postgres_url": storm_database_url}),
-                               "tests")
-    yield resources
-    await resources.close()
+def storm(committed_rentals):
+    return committed_rentals
 
 
 def environment(resources: Resources, tmp_path, name: str, port: int) -> dict[str, str]:

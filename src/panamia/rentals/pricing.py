@@ -17,12 +17,18 @@ CENT = Decimal("0.01")
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 PLATFORM_FEE_RATE = Decimal("0.10")
+# Times far outside these would overflow Python's datetime when moved between zones, or
+# reach PostgreSQL as -infinity and infinity.
+YEARS = range(1971, 2200)
 
 
 def to_utc(value: datetime, zone: ZoneInfo, field: str) -> datetime:
     """A local date-time without an offset is read in the owner's zone; in the repeated hour
     of the autumn change it is the first of the two. One the spring change skips does not
-    exist, and is refused naming the field."""
+    exist, and is refused naming the field, as is one outside 1971-2199."""
+    if value.year not in YEARS:
+        raise Invalid(f"{field} must be in the years {YEARS[0]} to {YEARS[-1]}.",
+                      fields=[field])
     if value.tzinfo is not None:
         return value.astimezone(UTC)
     local = value.replace(tzinfo=zone)
