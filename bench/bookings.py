@@ -10,9 +10,11 @@ requests (a listing, a first night within 60 days, 1 to 7 nights), so that many 
 The same list then goes through four approaches, each on an empty table, with
 `--concurrency` clients at once:
 
-* (a) `POST /bookings` over HTTP to `panamia serve pets` (one uvicorn worker, its own
-  process), each client on its own keep-alive connection as its own owner: sign-in check,
-  listing read, insert, blackout check, outbox event, commit.
+* (a) `POST /bookings` over HTTP to `panamia serve pets --no-background` (one uvicorn
+  worker, its own process; the relay runs elsewhere in production, `panamia work`), each
+  client on its own keep-alive connection as its own owner: the cookie check, then BEGIN,
+  the listing read with its lock, one statement inserting the booking and its outbox event
+  and looking for a blackout, COMMIT.
 * (b) the same INSERT sent straight to PostgreSQL with asyncpg, one connection per client,
   autocommit: what the database allows (the exclusion constraint decides).
 * (c) the seed's pattern, on a copy of the table without the exclusion constraint: lock the
@@ -21,7 +23,8 @@ The same list then goes through four approaches, each on an empty table, with
 
 It prints requests per second, accepted and refused counts, and how many pairs of active
 bookings of one listing share a night afterwards ("double bookings"), then a/b (target
->= 0.5) and b/c. It asserts nothing. All of it shares this machine's cores: read ratios.
+>= 0.3), b/c and the server's CPU per request (target <= 1 ms). It asserts nothing. All of
+it shares this machine's cores: read ratios.
 """
 
 import argparse
@@ -307,7 +310,7 @@ def serve(url: str, mongodb_url: str, name: str, scratch: Path,
     env.pop("SMTP_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "panamia", "serve", "pets", "--port", str(port),
-         "--workers", str(workers)], env=env,
+         "--workers", str(workers), "--no-background"], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -382,12 +385,13 @@ def report(args, results: list[Result]) -> None:
         other = sum(r.codes.values()) - accepted - refused
         print(f"{r.name:64} {r.rps:7.0f} {accepted:9d} {refused:8d} {other:6d} {r.double:16d}")
     a, b, c, _ = results
-    print(f"a/b: {a.rps / b.rps:.2f} (target >= 0.5)   b/c: {b.rps / c.rps:.2f}")
+    print(f"a/b: {a.rps / b.rps:.2f} (target >= 0.3)   b/c: {b.rps / c.rps:.2f}")
     requests = sum(a.codes.values())
     postgres = (f", PostgreSQL {a.cpu['postgres'] * 1e3 / requests:.2f} ms"
                 if a.cpu["postgres"] else "")
-    print(f"(a) CPU per request: server {a.cpu['server'] * 1e3 / requests:.2f} ms{postgres}; "
-          "the server (its relay included) used "
+    print(f"(a) CPU per request: server {a.cpu['server'] * 1e3 / requests:.2f} ms (target <= 1)"
+          f"{postgres}; "
+          "the server used "
           f"{a.cpu['server'] / a.seconds:.0%} of a core (load average now "
           f"{os.getloadavg()[0]:.1f}: other work on the machine skews every figure)")
 
@@ -403,7 +407,7 @@ def main() -> None:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
     from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres
-    from panamia.schema import migrate
+    from panamia.schema import deploy
 
     scratch = Path(tempfile.mkdtemp(prefix="panamia-bench-"))
     started: list = []
@@ -423,7 +427,7 @@ def main() -> None:
         asyncio.run(recreate_database(server_url, name))
         created = True
         url = with_database(server_url, name)
-        migrate.upgrade(url)
+        deploy.upgrade(url)
         report(args, asyncio.run(run(args, url, mongodb_url, name, scratch, pgdata)))
     finally:
         if created:

@@ -5,8 +5,7 @@ from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cuid2 import create_id
-from sqlalchemy import DateTime, Executable, MetaData, event, exc, func
-from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy import DateTime, MetaData, event, exc, func
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,7 +14,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.util import greenlet_spawn
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -201,49 +199,6 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
 
 def create_sessionmaker(bind) -> Sessionmaker:
     return async_sessionmaker(bind, expire_on_commit=False)
-
-
-class DriverRead:
-    """One read-only statement sent straight to asyncpg, for reads on every request.
-
-    Compiled once; asyncpg prepares it once per connection and then only binds and executes
-    it, in the implicit transaction of that one statement. Through an AUTOCOMMIT session the
-    same lookup costs about three times the CPU (session, connection and result machinery
-    around the same one round trip). Parameters are plain values (no SQLAlchemy type
-    processing), and the row is asyncpg's `Record`: by position, or by the compiled labels.
-    """
-
-    def __init__(self, statement: Executable):
-        compiled = statement.compile(dialect=asyncpg_dialect())
-        self.statement = statement
-        self.sql = str(compiled)
-        self.names = tuple(compiled.positiontup or ())
-
-    async def first(self, reads: Sessionmaker, **params):
-        """The first row, or None, read through `reads`' engine. A session factory bound to
-        one connection (tests: their rolled-back transaction) reads through its sessions. A
-        read that fails here, with its connection dropped, goes once more through SQLAlchemy,
-        which reconnects, or fails as the app knows how to answer (503 while PostgreSQL is
-        down)."""
-        bind = reads.kw["bind"]
-        if isinstance(bind, AsyncEngine):
-            try:
-                return await self._fetch(bind, params)
-            except Exception:  # noqa: BLE001 - answered by the read below
-                pass
-        async with reads() as session:
-            return (await session.execute(self.statement, params)).first()
-
-    async def _fetch(self, engine: AsyncEngine, params: dict):
-        pooled = await engine.raw_connection()
-        fetched = False
-        try:
-            row = await pooled.driver_connection.fetchrow(
-                self.sql, *(params[name] for name in self.names))
-            fetched = True
-            return row
-        finally:
-            await greenlet_spawn(pooled.close if fetched else pooled.invalidate)
 
 
 def violation(exc: DBAPIError) -> tuple[str | None, str | None]:

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, and_, bindparam, delete, select, update
 
-from panamia.db.postgres import DriverRead
+from panamia.db.driver import DriverStatement, read_first
 from panamia.errors import Forbidden, Unauthorized, responses
 from panamia.identity import cookies
 from panamia.identity.models import Session, User
@@ -42,7 +42,7 @@ class Principal:
 # Built once, on the tables rather than the mapped classes, and sent straight to the driver:
 # the request's one round trip, with no transaction around it.
 _sessions, _users = Session.__table__, User.__table__
-_SESSION_USER = DriverRead(
+_SESSION_USER = DriverStatement(
     select(
         _sessions.c.id, _sessions.c.expires, _sessions.c.created_at, _sessions.c.last_seen_at,
         _users.c.id, _users.c.email, _users.c.name, _users.c.image, _users.c.screenname,
@@ -94,7 +94,7 @@ async def _load_principal(request: Request, resources: Resources) -> Principal |
         return None
     settings = resources.settings
     token_hash = session_token_hash(raw, settings.secret)
-    row = await _SESSION_USER.first(resources.reads, token_hash=token_hash)
+    row = await read_first(resources.reads, _SESSION_USER, token_hash=token_hash)
     if row is None:
         return None
     (session_id, expires, created_at, last_seen_at,

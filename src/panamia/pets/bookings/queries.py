@@ -1,4 +1,5 @@
-"""Booking statements: they take a session and never commit.
+"""Booking statements: they take a session (or, on the request path, the transaction's
+`Statements`, see `db.driver`) and never commit.
 
 Core statements on the tables rather than ORM entities: rows come back as plain named
 tuples with no identity map to fill, and SQLAlchemy's compiled cache plus asyncpg's
@@ -13,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia import requestids
+from panamia.db.driver import DriverStatement, Statements
 from panamia.identity.models import User
 from panamia.outbox.models import OutboxEvent
 from panamia.outbox.service import NOTIFICATION_CREATE
@@ -40,14 +42,14 @@ LISTING_TITLE = (
 )
 
 
-_LISTING = select(
+_LISTING = DriverStatement(select(
     listings.c.id, listings.c.sitter_id, listings.c.title, listings.c.price_per_day,
     listings.c.currency, listings.c.species, listings.c.max_pets, listings.c.timezone,
     listings.c.available,
-).where(listings.c.id == bindparam("listing_id")).with_for_update(read=True, key_share=True)
+).where(listings.c.id == bindparam("listing_id")).with_for_update(read=True, key_share=True))
 
 
-async def lock_listing(session: AsyncSession, listing_id: str) -> Row | None:
+async def lock_listing(run: Statements, listing_id: str) -> Row | None:
     """Read the listing and hold FOR KEY SHARE on it until commit, the lock the booking's
     foreign key would take on insert, taken here in a statement of its own.
 
@@ -57,7 +59,7 @@ async def lock_listing(session: AsyncSession, listing_id: str) -> Row | None:
     blackouts inside the statement that waits would not do: a statement's snapshot is taken
     when it starts, before the wait. Two bookings never wait for each other here.
     """
-    return (await session.execute(_LISTING, {"listing_id": listing_id})).first()
+    return await run.first(_LISTING, listing_id=listing_id)
 
 
 _NEW_BOOKING = [bookings.c[name] for name in (
@@ -81,11 +83,13 @@ _NOTICE = insert(outbox).from_select(
            bindparam("notice", type_=outbox.c.payload.type),
            bindparam("request_id", type_=outbox.c.request_id.type)).select_from(_BOOKED),
 ).cte("notice")
-_BOOK = select(_BOOKED, _AWAY).select_from(_BOOKED.outerjoin(_AWAY, true())).add_cte(_NOTICE)
+_BOOK = DriverStatement(
+    select(_BOOKED, _AWAY).select_from(_BOOKED.outerjoin(_AWAY, true())).add_cte(_NOTICE)
+)
 
 
 async def insert_booking(
-    session: AsyncSession, values: dict[str, Any], notice_id: str, notice: dict[str, Any]
+    run: Statements, values: dict[str, Any], notice_id: str, notice: dict[str, Any]
 ) -> Row | None:
     """Insert the booking with its notice for the sitter, in one statement; None when the
     exclusion constraint finds the nights taken, else the booking's row with `away_from` and
@@ -100,10 +104,8 @@ async def insert_booking(
     backs its own entry out instead of waiting on a younger one, so it never deadlocks. The
     constraint still decides; nothing is checked before the insert.
     """
-    return (await session.execute(
-        _BOOK, {**values, "notice_id": notice_id, "notice": notice,
-                "request_id": requestids.current()},
-    )).first()
+    return await run.first(_BOOK, **values, notice_id=notice_id, notice=notice,
+                           request_id=requestids.current())
 
 
 async def expire_batch(session: AsyncSession, step: Transition, now: datetime, limit: int):

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from panamia.db.driver import Statements, transaction
 from panamia.db.postgres import new_id
 from panamia.errors import Conflict, Invalid, NotFound
 from panamia.identity.dependencies import Principal
@@ -76,7 +76,7 @@ def check_request(listing: Row | None, user: Principal, body: BookingRequest, no
                       f"{', '.join(listing.species)}.", fields=["pets"])
 
 
-async def _insert(session: AsyncSession, user: Principal, body: BookingRequest, listing: Row):
+async def _insert(run: Statements, user: Principal, body: BookingRequest, listing: Row):
     nights = (body.end_date - body.start_date).days
     booking_id = new_id()
     values: dict[str, Any] = {
@@ -88,10 +88,10 @@ async def _insert(session: AsyncSession, user: Principal, body: BookingRequest, 
     }
     notice = notices.request_activity(booking_id, user.id, listing.sitter_id, body.start_date,
                                       body.end_date, listing.title)
-    row = await queries.insert_booking(session, values, new_id(),
+    row = await queries.insert_booking(run, values, new_id(),
                                        notice.model_dump(mode="json", by_alias=True))
     if row is None:
-        raise Conflict(TAKEN)
+        raise reservations.refused(queries.OVERLAP, TAKEN)
     if row.away_from is not None:
         raise Conflict(f"The sitter is away from {row.away_from} to {row.away_until} "
                        "(check-out day free); choose other dates.")
@@ -114,17 +114,18 @@ async def request_booking(
         user.id, IDEMPOTENCY_SCOPE, key,
         idempotency.fingerprint("POST /bookings", body.model_dump(mode="json")),
     )
-    async with resources.db.begin() as session:
-        if claim and (stored := await idempotency.claim(session, claim, now)):
+    # The kit keeps a key through a session; without one, the statements go to the driver.
+    async with transaction(resources.db, session=claim is not None) as run:
+        if claim and (stored := await idempotency.claim(run.session, claim, now)):
             return stored
-        listing = await queries.lock_listing(session, body.listing_id)
+        listing = await queries.lock_listing(run, body.listing_id)
         check_request(listing, user, body, now)
 
         async def attempt() -> idempotency.Answer:
-            booking = view(await _insert(session, user, body, listing))
+            booking = view(await _insert(run, user, body, listing))
             return idempotency.Answer(201, booking.model_dump(mode="json", by_alias=True))
 
-        return await idempotency.kept(session, claim, attempt)
+        return await idempotency.kept(run.session, claim, attempt)
 
 
 async def transition(
