@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from panamia.errors import Conflict, Forbidden, Invalid
 from panamia.ledger import accounts
+from panamia.outbox.models import OutboxEvent
 from panamia.rentals import expiry, service
 from panamia.rentals.schemas import ClaimBody, SettleBody
 from tests.identity.factories import create_user
@@ -175,3 +177,28 @@ async def test_a_request_not_answered_before_its_start_expires_then(resources, p
     assert await expiry.expire_unanswered(resources, rental.starts_at - timedelta(minutes=1)) \
         == []
     assert await expiry.expire_unanswered(resources, rental.starts_at) == [rental.id]
+
+
+async def notices_about(resources, rental) -> list[tuple[str, str, str | None]]:
+    """(activity, recipient, actor) of each notice queued about the rental, sorted."""
+    async with resources.reads() as db:
+        rows = await db.execute(
+            select(OutboxEvent.payload).where(
+                OutboxEvent.payload["object"]["id"].astext == rental.id))
+    payloads = [row.payload for row in rows]
+    assert all(p["object"]["type"] == "Rental" and
+               p["object"]["url"].endswith(f"/rentals#rental-{rental.id}") for p in payloads)
+    return sorted((p["type"], p["targetId"], p["actorId"] or "") for p in payloads)
+
+
+async def test_each_step_tells_the_other_party(resources, people):
+    renter, item = people
+    owner = item.owner_id
+    rental = await create_rental(resources, item=item, renter_id=renter, status="confirmed")
+    await step(resources, renter, rental, "cancel")
+    expired = await create_rental(resources, item=item, renter_id=renter)
+    await expiry.expire_unanswered(resources, datetime.now(UTC) + timedelta(hours=49))
+    assert await notices_about(resources, rental) == [
+        ("Accept", renter, owner), ("Offer", owner, renter), ("Update", owner, renter)]
+    assert await notices_about(resources, expired) == [
+        ("Offer", owner, renter), ("Update", renter, "")]  # the sweep: no one acted

@@ -1,7 +1,7 @@
 """What each step of a rental tells the other party (the kit's `tell_other_party`), with a
 link to the rental: a request goes to the owner, the owner's answers to the renter, a
 cancellation to whoever did not cancel, an expiry (no actor) to the renter, whose request
-it was, and an admin's settlement to both."""
+it was, and an admin's settlement to both. Each links to the rental on "my rentals"."""
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,14 +12,11 @@ from panamia.settings import Settings
 from panamia.sidecar.notices import tell_other_party
 from panamia.sidecar.states import Transition
 
-# Notification objects name the platform's own types; a rental is a booking of an item.
-OBJECT_TYPE = "Booking"
-
-
 def rental_object(settings: Settings, rental: RentalView, title: str, headline: str):
     start = rental.starts_at.astimezone(rental.zone).strftime("%Y-%m-%d %H:%M")
     end = rental.ends_at.astimezone(rental.zone).strftime("%Y-%m-%d %H:%M")
-    return ActivityObject(type=OBJECT_TYPE, id=rental.id, url=f"{public_url(settings)}/rentals",
+    return ActivityObject(type="Rental", id=rental.id,
+                          url=f"{public_url(settings)}/rentals#rental-{rental.id}",
                           summary=f"{headline}: {title}, {start} to {end} ({rental.timezone})")
 
 
