@@ -87,6 +87,18 @@ async def make_offer(resources: Resources, user: Principal, listing_id: str, bod
                         body=body.model_dump(mode="json"), make=make)
 
 
+async def lock_listings_of(session: AsyncSession, offer_id: str) -> None:
+    """Lock the offer's listing (and the item offered in exchange) before the offer, in id
+    order: buying and withdrawing lock the listing before its offers too, so none of them
+    waits for another while holding what that one needs."""
+    wanted = select(offers.c.listing_id, offers.c.swap_listing_id).where(offers.c.id == offer_id)
+    found = (await session.execute(wanted)).first()
+    if found is not None:
+        ids = [i for i in found if i is not None]
+        await session.execute(select(listings.c.id).where(listings.c.id.in_(ids))
+                              .order_by(listings.c.id).with_for_update())
+
+
 async def take_listing(session: AsyncSession, listing_id: str, seller_id: str, now: datetime,
                        gone: str) -> None:
     """Open → taken, only if it is still open and still `seller_id`'s; else 409 `gone`."""
@@ -102,6 +114,8 @@ async def answer(resources: Resources, user: Principal, offer_id: str, name: str
                  now: datetime) -> OfferView:
     """accept, decline (the seller) or withdraw (the buyer), one conditional UPDATE each."""
     async with resources.db.begin() as session:
+        if name == "accept":
+            await lock_listings_of(session, offer_id)
         row = await OFFERS.take(session, name, offer_id, user, now, returning=list(offers.c))
         listing = await find(session, row.listing_id)
         if name == "accept":
