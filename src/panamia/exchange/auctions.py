@@ -130,7 +130,7 @@ async def bid_history(resources: Resources, listing_id: str) -> list[BidView]:
     return [BidView.model_validate(row._asdict()) for row in rows]
 
 
-async def close_ended(resources: Resources, now: datetime, *, batch_size: int = 100) -> int:
+async def close_ended(resources: Resources, now: datetime, *, batch_size: int) -> int:
     """Close the open auctions whose end has passed; returns how many. SKIP LOCKED: an auction
     whose row a bid holds is left to the next sweep, which sees the extended end."""
     closed = 0

@@ -20,6 +20,10 @@ from panamia.sidecar import idempotency
 # after, and a bid after the end is refused by its own UPDATE whether or not it has run.
 SWEEP_INTERVAL = 15.0
 BATCH_SIZE = 200
+# Where money moves, one row per database transaction: several ledger entries in one would
+# lock members' accounts in the order of the rows, and could deadlock with another sweep, or
+# with a member's own entry, locking two of them the other way round.
+MONEY_BATCH = 1
 logger = logging.getLogger(__name__)
 
 
@@ -36,12 +40,12 @@ class Swept:
 
 
 async def sweep(resources: Resources, now: datetime) -> Swept:
-    closed = await auctions.close_ended(resources, now, batch_size=BATCH_SIZE)
+    closed = await auctions.close_ended(resources, now, batch_size=MONEY_BATCH)
     expired = await offers.expire_due(resources, now, batch_size=BATCH_SIZE)
     cancelled = await transactions.sweep_batch(resources, "cancel_unpaid", table.c.pay_by <= now,
                                                now, BATCH_SIZE)
     completed = await transactions.sweep_batch(
-        resources, "auto_complete", table.c.auto_complete_at <= now, now, BATCH_SIZE)
+        resources, "auto_complete", table.c.auto_complete_at <= now, now, MONEY_BATCH)
     async with resources.db.begin() as session:
         purged = await idempotency.purge_expired(session, now)
     return Swept(closed, expired, cancelled, completed, purged)

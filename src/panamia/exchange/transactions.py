@@ -176,17 +176,17 @@ async def sweep_batch(resources: Resources, name: str, due, now: datetime,
     """One system step (`cancel_unpaid`, `auto_complete`) over every transaction `due` at
     `now`, each a compare-and-swap on its status, with what follows it; returns how many."""
     done = 0
-    step_ = STEPS[name]
+    declared = STEPS[name]
     while True:
         async with resources.db.begin() as session:
             picked = (select(transactions.c.id).where(
-                transactions.c.status.in_([str(s) for s in step_.sources]), due)
+                transactions.c.status.in_([str(s) for s in declared.sources]), due)
                 .limit(batch_size).with_for_update(skip_locked=True))
             rows = (await session.execute(
                 update(transactions)
                 .where(transactions.c.id.in_(picked.scalar_subquery()),
-                       transactions.c.status.in_([str(s) for s in step_.sources]), due)
-                .values(**TRANSACTIONS.values(step_, now, None))
+                       transactions.c.status.in_([str(s) for s in declared.sources]), due)
+                .values(**TRANSACTIONS.values(declared, now, None))
                 .returning(*transactions.c))).all()
             for row in rows:
                 await settle(session, resources, name, row, None)
