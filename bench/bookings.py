@@ -1,7 +1,7 @@
 """Booking requests under contention: our service against PostgreSQL alone and two other ways.
 
 Run: `.venv/bin/python bench/bookings.py [--requests 4000] [--concurrency 64] [--listings 200]
-[--workers 1]`
+[--workers 1] [--profile N]`
 
 Starts embedded PostgreSQL and SecantusDB when POSTGRES_URL / MONGODB_URL are unset (else it
 uses a throw-away database on the given servers and drops it at the end), migrates it, makes
@@ -371,7 +371,65 @@ async def run(args, url: str, mongodb_url: str, name: str, scratch: Path,
                                                   args.concurrency, approach)
         done.double = await double_bookings(url, table)
         results.append(done)
+    if args.profile:
+        await empty(url)
+        await profile_in_process(args.profile, url, mongodb_url, name, listings, owners, work)
     return results
+
+
+async def profile_in_process(count: int, url: str, mongodb_url: str, name: str,
+                             listings: list, owners: list, work: list) -> None:
+    """`count` bookings one after the other through the pets app in this process (ASGI, no
+    HTTP parsing, no relay): CPU per request, then the same under cProfile, by package and
+    by function (cProfile inflates small calls: read the shares)."""
+    import cProfile
+    import json
+
+    import httpx
+
+    from panamia.apps.pets import create_app
+    from panamia.resources import Resources
+    from panamia.settings import Settings
+    from session import profile_report
+
+    settings = Settings(_env_file=None, postgres_url=url, mongodb_url=mongodb_url,
+                        mongodb_db=name, auth_secret=SECRET, panamia_env="test",
+                        background_work=False)
+    resources = Resources.open(settings, "bench")
+    owner_id, lines = owners[0]
+    headers = dict(line.split(": ", 1) for line in lines.strip().split("\r\n"))
+    headers["Content-Type"] = "application/json"
+    bodies = [json.dumps({"listingId": listings[i][0], "startDate": start.isoformat(),
+                          "endDate": end.isoformat(),
+                          "pets": [{"name": "Rex", "species": "dog"}]})
+              for i, start, end in work[:3 * count]]
+    transport = httpx.ASGITransport(app=create_app(settings, resources))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://pets") as client:
+            async def book(body: str) -> int:
+                return (await client.post("/bookings", content=body, headers=headers)).status_code
+
+            for body in bodies[:count]:  # warm-up: prepared statements, caches
+                await book(body)
+            started = time.process_time()
+            codes = Counter([await book(body) for body in bodies[count:2 * count]])
+            cpu = (time.process_time() - started) / count
+            profiler = cProfile.Profile(time.process_time)
+            profiler.enable()
+            for body in bodies[2 * count:]:
+                await book(body)
+            profiler.disable()
+    finally:
+        await resources.close()
+    print(f"\nin process, one at a time: {cpu * 1e6:.0f} us CPU per POST /bookings "
+          f"({dict(codes)})")
+    report = profile_report(profiler, count)
+    print(f"under cProfile: {report['total_us_per_request']:.0f} us per request; by package:")
+    for package, us in sorted(report["by_package"].items(), key=lambda kv: -kv[1])[:12]:
+        print(f"    {us:7.1f} us  {package}")
+    print("  functions (own time per request, calls per request):")
+    for where, (us, calls) in list(report["functions"].items())[:25]:
+        print(f"    {us:7.1f} us  {calls:5.2f}  {where}")
 
 
 def report(args, results: list[Result]) -> None:
@@ -403,6 +461,8 @@ def main() -> None:
     parser.add_argument("--listings", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for (a)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also profile N bookings in this process (see profile_in_process)")
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))

@@ -2,10 +2,10 @@
 
 SQLAlchemy builds and compiles them, once; at run time asyncpg only binds and executes a
 statement it has prepared on that connection. Measured against the same statements through
-an `AsyncSession` (docs/performance.md): a one-statement read costs about a third of the
-CPU, and BEGIN, two statements and COMMIT about a third too. Values go through the
-statement's SQLAlchemy types both ways (JSON in and out, numerics), so a row reads the same
-on either path.
+an `AsyncSession`: a one-statement read costs about a third of the CPU, and BEGIN, two
+statements and COMMIT about a third too (`bench/session.py`, `bench/bookings.py`). Values
+go through the statement's SQLAlchemy types both ways (JSON in and out, numerics), so a row
+reads the same on either path.
 
 Where `Sessionmaker` is bound to one connection rather than an engine (tests, each inside a
 transaction rolled back afterwards), the same statements run through a session on it.
