@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 
 from panamia import metrics
 from panamia.apps.main import create_app as create_main
@@ -18,6 +19,7 @@ from panamia.apps.pets import create_app as create_pets
 from panamia.outbox import relay
 from panamia.outbox.models import OutboxEvent
 from panamia.resources import POOL_SIZE
+from panamia.sidecar import registry, reservations
 from tests.fixtures.http import asgi_client
 from tests.identity.factories import create_user, request_link, unique_email
 from tests.observability.series import AUTHORIZED, METRICS_TOKEN, scrape, value
@@ -183,6 +185,19 @@ class TestBookingConflicts:
         assert value(after, conflicts, **labels) - value(before, conflicts, **labels) == 1
         assert value(after, REQUESTS, route="/bookings", method="POST", status="409") \
             - value(before, REQUESTS, route="/bookings", method="POST", status="409") == 1
+
+
+    def test_every_sidecar_s_reservation_constraints_are_labelled_with_its_name(self):
+        found = {
+            (sidecar.name, constraint.name)
+            for sidecar in registry.discover() for module in sidecar.models
+            for member in vars(module).values() if hasattr(member, "__table__")
+            for constraint in member.__table__.constraints
+            if isinstance(constraint, ExcludeConstraint)
+        }
+        assert ("pets", "ex_bookings_no_overlap") in found
+        for sidecar, constraint in found:
+            assert reservations.sidecar_guarded_by(constraint) == sidecar
 
 
 class TestSignInMails:
