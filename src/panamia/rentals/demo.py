@@ -9,7 +9,7 @@ money moves through the ledger exactly as it would for members, under the same e
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 

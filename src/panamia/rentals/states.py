@@ -7,7 +7,7 @@ requested ─expire(system, 48 h unanswered or at its start)→ expired
 requested|confirmed ─cancel(owner|renter, before the start; money back)→ cancelled
 picked_up ─return(owner; deposit back, fee paid)→ returned
 picked_up ─claim(owner; fee paid, deposit kept)→ claimed ─accept_claim(renter)→ settled
-                                                 claimed ─dispute(renter)→ disputed ─settle(admin)→ settled
+claimed ─dispute(renter)→ disputed ─settle(admin)→ settled
 ```
 
 Only requested, confirmed and picked_up hold the item's time (the exclusion constraint's
