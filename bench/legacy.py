@@ -1,7 +1,7 @@
 """The legacy move (phases 2 and 3) next to the plainest fast path, and its memory at N and 4N.
 
 Run: `.venv/bin/python bench/legacy.py [--users 50000] [--factor 4] [--batch-size 500]
-[--no-rss]`
+[--no-rss] [--phase 2|3]`
 
 It generates N legacy users (1.5 accounts and 2 sessions each on average, a few sign-in
 tokens) and 3 documents per user referencing them (a profile, an article with co-authors,
@@ -52,7 +52,7 @@ from panamia.db.mongo import create_client
 from panamia.db.postgres import create_engine, create_sessionmaker
 from panamia.legacy import auth, refs
 from panamia.legacy.progress import Move
-from panamia.schema import migrate
+from panamia.schema import deploy
 
 SECRET = "bench-secret-" + "b" * 40
 CHUNK = 10_000
@@ -142,7 +142,7 @@ async def recreate(server_url: str, name: str, drop_only: bool = False) -> str:
     base, _, query = server_url.partition("?")
     url = f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
     if not drop_only:
-        await asyncio.to_thread(migrate.upgrade, url)
+        await asyncio.to_thread(deploy.upgrade, url)
     return url
 
 
@@ -257,20 +257,23 @@ def servers(stack: list) -> tuple[str, str]:
 
 
 def measure(postgres_url: str, mongo_url: str, n: int, batch_size: int,
-            compare: bool) -> dict:
+            compare: bool, phases: tuple[str, ...]) -> dict:
     tag = f"bench_legacy_{n}"
-    names = [tag, f"{tag}_plain"] if compare else [tag]
+    names = [tag, f"{tag}_plain"] if compare and "3" in phases else [tag]
     url = asyncio.run(recreate(postgres_url, tag))
     client_drop = []
     try:
         seconds = asyncio.run(seed(mongo_url, names, n))
         client_drop = names
         print(f"N={n}: seeded in {seconds:.0f} s", flush=True)
-        result = {p: run_phase(p, url, mongo_url, tag, batch_size) for p in ("2", "3")}
-        if compare:
+        # Phase 3 reads what phase 2 mapped: it never runs alone.
+        result = {p: run_phase(p, url, mongo_url, tag, batch_size) for p in ("2", "3")
+                  if p in phases or p == "2"}
+        if compare and "2" in phases:
             fresh = asyncio.run(recreate(postgres_url, f"{tag}_copy"))
             result["2"]["plain"] = asyncio.run(plain_phase2(url, fresh, mongo_url, tag))
             asyncio.run(recreate(postgres_url, f"{tag}_copy", drop_only=True))
+        if compare and "3" in phases:
             result["3"]["plain"] = asyncio.run(
                 plain_phase3(mongo_url, tag, names[1], batch_size))
         return result
@@ -304,6 +307,9 @@ def main() -> None:
                         help="Peak RSS is compared at N and at factor x N")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--no-rss", action="store_true", help="Skip the run at factor x N")
+    parser.add_argument("--phase", choices=("2", "3"), action="append", dest="phases",
+                        help="Measure only this phase (phase 3 runs phase 2 first, unmeasured "
+                             "against its plain path); repeatable; default both")
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -314,13 +320,16 @@ def main() -> None:
     try:
         postgres_url, mongo_url = servers(stack)
         started = time.perf_counter()
-        small = measure(postgres_url, mongo_url, args.users, args.batch_size, compare=True)
+        phases = tuple(args.phases or ("2", "3"))
+        small = measure(postgres_url, mongo_url, args.users, args.batch_size, compare=True,
+                        phases=phases)
         report(args.users, small)
         if not args.no_rss:
             big_n = args.users * args.factor
-            big = measure(postgres_url, mongo_url, big_n, args.batch_size, compare=False)
+            big = measure(postgres_url, mongo_url, big_n, args.batch_size, compare=False,
+                          phases=phases)
             report(big_n, big)
-            for p in ("2", "3"):
+            for p in big:
                 low, high = small[p]["maxrssKiB"], big[p]["maxrssKiB"]
                 print(f"phase {p} peak RSS: {low / 1024:.0f} MiB at N={args.users}, "
                       f"{high / 1024:.0f} MiB at N={big_n}: {(high / low - 1) * 100:+.0f} % "

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from panamia.db.postgres import create_engine, create_sessionmaker
 from panamia.legacy.auth import run_auth
-from panamia.legacy.progress import Move
+from panamia.legacy.progress import Move, NullTicker
 from tests.fixtures.resources import TEST_SECRET
 from tests.legacy.cli import cli_env, run_cli, start_cli
 from tests.legacy.factories import seed_bulk
@@ -124,3 +124,36 @@ async def test_kill_9_at_random_points_then_rerun_converges(
     # Seeded: unverified users earlier by _id than a verified one with their address.
     assert any("another legacy user verified this address" in json.loads(line)["reason"]
                for line in lines)
+
+
+class Tally(NullTicker):
+    """How many records one run read itself."""
+
+    def __init__(self):
+        self.read = 0
+
+    def advance(self, step: str, n: int) -> None:
+        self.read += n
+
+
+async def test_two_runs_at_once_take_turns_and_reach_what_one_run_does(
+        empty_databases, legacy_mongo):
+    together, alone = empty_databases
+    await seed_bulk(legacy_mongo, users=USERS, seed=11)
+    for url in (together, alone):
+        await add_native_user(url)
+    engines = [create_engine(together, "tests") for _ in range(2)]
+    tallies = [Tally(), Tally()]
+    try:
+        await asyncio.gather(*(
+            run_auth(Move(db=create_sessionmaker(engine), mongo=legacy_mongo,
+                          secret=TEST_SECRET, batch_size=BATCH_SIZE, ticker=tally))
+            for engine, tally in zip(engines, tallies)))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    await migrate_uninterrupted(alone, legacy_mongo)
+
+    assert await content(together) == await content(alone)
+    assert all(tally.read for tally in tallies)  # both read batches, turn about
+    assert sum(tally.read for tally in tallies) == USERS * 3 + 5  # each record once

@@ -1,13 +1,17 @@
 """Checkpoints, the batch loop, and reading legacy collections in `_id` order."""
 
+from collections.abc import AsyncIterator
+
 import pytest
 from bson import ObjectId
+from pymongo import AsyncMongoClient, monitoring
+from pymongo.asynchronous.collection import AsyncCollection
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from panamia.legacy import progress
 from panamia.legacy.models import LegacyReject
-from panamia.legacy.sources import legacy_key, read_batch
+from panamia.legacy.sources import Stream, legacy_key
 
 
 class Boom(Exception):
@@ -107,21 +111,74 @@ class TestRunStep:
         assert cp.read == 2
 
 
-class TestReadBatch:
-    async def test_every_id_type_is_read_once_in_id_order_and_later_ones_too(self, resources):
-        source = resources.mongo["nextauth_users"]
+class Queries(monitoring.CommandListener):
+    """The `find` commands a client sends (a batch read from an open cursor is a `getMore`)."""
+
+    def __init__(self):
+        self.finds = 0
+
+    def started(self, event):
+        self.finds += event.command_name == "find"
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+@pytest.fixture
+async def watched(server_urls, resources) -> AsyncIterator[tuple[AsyncCollection, Queries]]:
+    """The legacy users collection through a client that counts its queries."""
+    queries = Queries()
+    client = AsyncMongoClient(server_urls[1], event_listeners=[queries])
+    yield client[resources.settings.mongodb_db]["nextauth_users"], queries
+    await client.close()
+
+
+def ids(batch) -> list:
+    return [doc["_id"] for doc, _ in batch]
+
+
+class TestStream:
+    async def test_every_id_type_is_read_once_in_id_order_and_later_ones_too(self, watched):
+        source, queries = watched
         oids = [ObjectId() for _ in range(3)]
         await source.insert_many([{"_id": v} for v in
                                   ["b", oids[2], 7, "a", oids[0], {"x": 1}, oids[1], 2.5]])
         seen, cursor = [], None
-        while batch := await read_batch(source, cursor, 3):
-            seen += [doc["_id"] for doc, _ in batch]
-            cursor = batch[-1][1]
+        async with Stream(source, 3) as documents:
+            while batch := await documents.batch(cursor, 3):
+                seen += ids(batch)
+                cursor = batch[-1][1]
         assert seen == [*oids, "a", "b", 2.5, 7, {"x": 1}]
+        assert queries.finds == 3  # one per type of _id, not one per batch
 
         late = ObjectId()
         await source.insert_many([{"_id": late}, {"_id": "c"}])
-        assert [doc["_id"] for doc, _ in await read_batch(source, cursor, 10)] == [late, "c"]
+        async with Stream(source, 3) as documents:
+            assert ids(await documents.batch(cursor, 10)) == [late, "c"]
+
+    async def test_a_retried_batch_gets_its_documents_again_without_a_query(self, watched):
+        source, queries = watched
+        oids = sorted(ObjectId() for _ in range(7))
+        await source.insert_many([{"_id": v} for v in oids])
+        async with Stream(source, 2) as documents:
+            first = await documents.batch(None, 3)
+            assert ids(await documents.batch(None, 3)) == ids(first) == oids[:3]
+            assert ids(await documents.batch(first[-1][1], 3)) == oids[3:6]
+            assert queries.finds == 1  # the ObjectIds' one query, still being read
+
+    async def test_a_checkpoint_another_run_moved_is_read_after(self, watched):
+        source, queries = watched
+        oids = sorted(ObjectId() for _ in range(9))
+        await source.insert_many([{"_id": v} for v in oids])
+        async with Stream(source, 3) as mine, Stream(source, 3) as theirs:
+            await mine.batch(None, 3)
+            moved = (await theirs.batch(None, 5))[-1][1]  # they did five while we waited
+            finds = queries.finds
+            assert ids(await mine.batch(moved, 3)) == oids[5:8]
+            assert queries.finds == finds + 1  # read again, after their place
 
     def test_an_objectid_and_its_text_are_one_key(self):
         oid = ObjectId()

@@ -25,7 +25,7 @@ from panamia.legacy.batch import Batch, optional, problems
 from panamia.legacy.models import LegacyIdMap, LegacyReject
 from panamia.legacy.progress import Checkpoint, Move
 from panamia.legacy.sources import (
-    ACCOUNTS, SESSIONS, USERS, VERIFICATION_TOKENS, collection, legacy_key, moment, read_batch,
+    ACCOUNTS, SESSIONS, USERS, VERIFICATION_TOKENS, Stream, collection, legacy_key, moment,
     text,
 )
 from panamia.legacy.store import Known, Lookup, PgStore, Store
@@ -214,11 +214,16 @@ async def handler(move: Move, step: Step) -> Handle:
     return partial(step.handle, **await step.fixed(move, source(move, step)))
 
 
+def documents(move: Move, step: Step) -> Stream:
+    """The step's documents, one streaming read for all its batches."""
+    return Stream(source(move, step), move.batch_size)
+
+
 async def next_batch(
-    store: Store, move: Move, step: Step, cp: Checkpoint, handle: Handle
+    store: Store, move: Move, step: Step, cp: Checkpoint, handle: Handle, stream: Stream
 ) -> int:
     """Decide and write the next batch of `step` after `cp.cursor`; how many were read."""
-    rows = await read_batch(source(move, step), cp.cursor, move.batch_size)
+    rows = await stream.batch(cp.cursor, move.batch_size)
     if not rows:
         return 0
     batch = Batch(move, cp, Known(), step.collection, step.kind)
@@ -256,9 +261,10 @@ async def run_auth(move: Move) -> list[Checkpoint]:
     for step in STEPS:
         total = await source(move, step).estimated_document_count()
         handle = await handler(move, step)
-        done.append(await progress.run_step(
-            move.db, step.name,
-            lambda session, cp, step=step, handle=handle: next_batch(
-                PgStore(session), move, step, cp, handle),
-            total=total, ticker=move.ticker))
+        async with documents(move, step) as stream:
+            done.append(await progress.run_step(
+                move.db, step.name,
+                lambda session, cp, step=step, handle=handle, stream=stream: next_batch(
+                    PgStore(session), move, step, cp, handle, stream),
+                total=total, ticker=move.ticker))
     return done

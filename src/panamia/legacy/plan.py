@@ -26,9 +26,10 @@ async def plan_auth(move: Move) -> list[Checkpoint]:
                 total = await auth.source(move, step).estimated_document_count()
                 move.ticker.start(step.name, total, cp.read)
                 handle = await auth.handler(move, step)
-                while n := await auth.next_batch(store, move, step, cp, handle):
-                    cp.count("read", n)
-                    move.ticker.advance(step.name, n)
+                async with auth.documents(move, step) as stream:
+                    while n := await auth.next_batch(store, move, step, cp, handle, stream):
+                        cp.count("read", n)
+                        move.ticker.advance(step.name, n)
                 planned.append(cp)
             return planned
         finally:

@@ -1,5 +1,5 @@
 """Reading NextAuth's MongoDB collections as they really are: in `_id` order, a batch at a
-time, with ids of any type and fields that may be missing or malformed.
+time (`Stream`), with ids of any type and fields that may be missing or malformed.
 
 Legacy ids are known everywhere (legacy_id_map, legacy_rejects, references) by
 `legacy_key`: an ObjectId's 24 hex digits, a string as stored (trimmed, lower-cased when it
@@ -9,6 +9,7 @@ string) finds the user whose `_id` is `ObjectId("65a1…")`.
 
 import json
 import re
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,18 +72,12 @@ def _position(bucket: str, doc: dict, read: int) -> str | int:
     return doc["_id"] if bucket == "string" else read
 
 
-async def read_batch(
-    source: AsyncCollection, cursor: str | None, limit: int
-) -> list[tuple[dict, str]]:
-    """Up to `limit` documents after `cursor`, each with the cursor that follows it.
-
-    The cursor is JSON holding the last `_id` read of each type, e.g.
-    `{"objectId": "65a1…", "string": "legacy-bo", "other": 2}`; ids of other types (rare)
-    are paged by how many were read, in `_id` order. Since every type keeps its place,
-    a rerun after the move finished still picks up documents added since.
-    """
+async def _documents(
+    source: AsyncCollection, cursor: str | None, batch_size: int
+) -> AsyncIterator[tuple[dict, str]]:
+    """Every document after `cursor`, each with the cursor that follows it: one query per
+    `_id` type, read as it streams."""
     positions = json.loads(cursor) if cursor else {}
-    found: list[tuple[dict, str]] = []
     for bucket in BUCKETS:
         query, after, skip = _FILTERS[bucket], positions.get(bucket), 0
         if bucket == "other":
@@ -90,14 +85,68 @@ async def read_batch(
         elif after is not None:
             after = ObjectId(after) if bucket == "objectId" else after
             query = {"_id": {**query["_id"], "$gt": after}}
-        docs = await source.find(query, sort=[("_id", 1)], skip=skip,
-                                 limit=limit - len(found)).to_list()
-        for i, doc in enumerate(docs):
-            positions = {**positions, bucket: _position(bucket, doc, skip + i + 1)}
-            found.append((doc, json.dumps(positions)))
-        if len(found) >= limit:
-            break
-    return found
+        read = skip
+        async with source.find(query, sort=[("_id", 1)], skip=skip,
+                               batch_size=batch_size) as found:
+            async for doc in found:
+                read += 1
+                positions = {**positions, bucket: _position(bucket, doc, read)}
+                yield doc, json.dumps(positions)
+
+
+class Stream:
+    """A collection's documents in `_id` order, a batch at a time after a step's cursor,
+    read through one query per `_id` type for the whole step. SecantusDB answers every
+    query by scanning the collection, so a query per batch made a step quadratic.
+
+    The cursor is JSON holding the last `_id` read of each type, e.g.
+    `{"objectId": "65a1…", "string": "legacy-bo", "other": 2}`; ids of other types (rare)
+    are paged by how many were read, in `_id` order. Since every type keeps its place,
+    a rerun after the move finished still picks up documents added since.
+
+    `batch(cursor, limit)` is asked with the checkpoint's cursor, read again under its
+    lock each time, and keeps the documents it gave until that cursor moves past them:
+    the same cursor again (the batch rolled back and is retried) gives the same documents;
+    the cursor of a document it gave (the batch committed) the ones after it, from the
+    same queries; any other cursor (another run moved the checkpoint) opens the queries
+    again after it. Use it as `async with Stream(…) as documents:`, which closes the
+    queries.
+    """
+
+    def __init__(self, source: AsyncCollection, batch_size: int):
+        self.source, self.batch_size = source, batch_size
+        self._after: str | None = None  # the cursor `_given` follows
+        self._given: list[tuple[dict, str]] = []  # read, and not yet behind the checkpoint
+        self._reader: AsyncGenerator[tuple[dict, str]] | None = None
+
+    async def batch(self, cursor: str | None, limit: int) -> list[tuple[dict, str]]:
+        """Up to `limit` documents after `cursor`, each with the cursor that follows it."""
+        if self._reader is None or cursor != self._after:
+            passed = next((i + 1 for i, (_, after) in enumerate(self._given)
+                           if after == cursor), None)
+            if self._reader is None or passed is None:
+                await self._open(cursor)
+            else:
+                del self._given[:passed]
+                self._after = cursor
+        while len(self._given) < limit and (row := await anext(self._reader, None)):
+            self._given.append(row)
+        return self._given[:limit]
+
+    async def _open(self, cursor: str | None) -> None:
+        await self.aclose()
+        self._reader = _documents(self.source, cursor, self.batch_size)
+        self._after, self._given = cursor, []
+
+    async def aclose(self) -> None:
+        if self._reader is not None:
+            await self._reader.aclose()
+
+    async def __aenter__(self) -> "Stream":
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.aclose()
 
 
 def text(value: Any) -> str | None:

@@ -7,15 +7,17 @@ caller's transaction; `PlanStore` writes nothing and remembers `Known` instead, 
 plan's later batches see what earlier ones would have written.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.identity.models import Account, Session, User
 from panamia.identity.screennames import screenname_skeleton
 from panamia.legacy.models import LegacyIdMap, LegacyReject
+from panamia.legacy.refs import text_array
 
 
 @dataclass
@@ -62,6 +64,17 @@ def skeletons(names: set[str]) -> set[str]:
     return {screenname_skeleton(name) for name in names}
 
 
+def pair_in(first, second, pairs: set[tuple[str, str]]) -> ColumnElement[bool]:
+    """`(first, second) IN pairs`, as `first = a AND second = ANY(<array>)` per distinct `a`
+    (a kind, a collection, a provider: a handful): its few shapes are compiled once, where
+    an IN list of a batch's pairs was compiled again for every batch."""
+    by_first: dict[str, set[str]] = defaultdict(set)
+    for a, b in pairs:
+        by_first[a].add(b)
+    return or_(*(and_(first == a, second == text_array(f"{second.key}_{i}", bs))
+                 for i, (a, bs) in enumerate(sorted(by_first.items()))))
+
+
 class PgStore:
     def __init__(self, session: AsyncSession):
         self.session = session
@@ -75,34 +88,32 @@ class PgStore:
             rows = await run(select(
                 func.lower(User.email), User.id, User.name, User.image, User.email_verified,
                 User.screenname, ~imported,
-            ).where(func.lower(User.email).in_(sorted(q.emails))))
+            ).where(func.lower(User.email) == text_array("emails", q.emails)))
             known.users = {email: UserRow(*rest) for email, *rest in rows}
         if q.screennames:  # rows from before skeletons existed have none: match the name too
             known.screennames = {screenname_skeleton(name) for name in (await run(
                 select(User.screenname).where(or_(
-                    func.lower(User.screenname).in_(sorted(q.screennames)),
-                    User.screenname_skeleton.in_(sorted(skeletons(q.screennames)))))
+                    func.lower(User.screenname) == text_array("names", q.screennames),
+                    User.screenname_skeleton == text_array("skeletons",
+                                                           skeletons(q.screennames))))
             )).scalars()}
         if q.mapped:
-            pair = tuple_(LegacyIdMap.kind, LegacyIdMap.legacy_id)
             rows = await run(select(LegacyIdMap.kind, LegacyIdMap.legacy_id, LegacyIdMap.new_id)
-                             .where(pair.in_(sorted(q.mapped))))
+                             .where(pair_in(LegacyIdMap.kind, LegacyIdMap.legacy_id, q.mapped)))
             known.mapped = {(kind, key): new_id for kind, key, new_id in rows}
         if q.rejected:
-            pair = tuple_(LegacyReject.collection, LegacyReject.legacy_id)
             rows = await run(
                 select(LegacyReject.collection, LegacyReject.legacy_id, LegacyReject.reason)
-                .where(pair.in_(sorted(q.rejected))))
+                .where(pair_in(LegacyReject.collection, LegacyReject.legacy_id, q.rejected)))
             known.rejected = {(coll, key): reason for coll, key, reason in rows}
         if q.accounts:
-            pair = tuple_(Account.provider, Account.provider_account_id)
             rows = await run(
                 select(Account.provider, Account.provider_account_id, Account.id, Account.user_id)
-                .where(pair.in_(sorted(q.accounts))))
+                .where(pair_in(Account.provider, Account.provider_account_id, q.accounts)))
             known.accounts = {(p, pid): (id_, user) for p, pid, id_, user in rows}
         if q.sessions:
             rows = await run(select(Session.session_token, Session.id, Session.user_id)
-                             .where(Session.session_token.in_(sorted(q.sessions))))
+                             .where(Session.session_token == text_array("tokens", q.sessions)))
             known.sessions = {token: (id_, user) for token, id_, user in rows}
         return known
 
