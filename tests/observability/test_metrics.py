@@ -22,7 +22,7 @@ from panamia.resources import POOL_SIZE
 from panamia.sidecar import registry, reservations
 from tests.fixtures.http import asgi_client
 from tests.identity.factories import create_user, request_link, unique_email
-from tests.observability.series import AUTHORIZED, METRICS_TOKEN, scrape, value
+from tests.observability.series import METRICS_TOKEN, scrape, value
 from tests.pets.bookings.factories import FIRST_NIGHT, body, create_booking
 from tests.pets.factories import act_as, create_listing
 
