@@ -126,8 +126,9 @@ def measure(server_url: str, count: int, rounds: int) -> tuple[float, float, flo
     return best["alembic"], best["deploy"], statistics.median(ratios)
 
 
-def round_trips(server_url: str, count: int) -> tuple[float, float]:
-    """Round trips per migration of each, after `count_round_trips` wrapped asyncpg."""
+def round_trips(server_url: str, count: int) -> dict[str, tuple[float, int]]:
+    """Round trips per migration, and connections opened, of each, after `count_round_trips`
+    wrapped asyncpg."""
     from session import count_round_trips
 
     counter = count_round_trips()
@@ -139,9 +140,10 @@ def round_trips(server_url: str, count: int) -> tuple[float, float]:
             url = asyncio.run(recreate(server_url, f"bench_migrations_{kind}"))
             counter.take()
             runner(url, directory)
-            totals[kind] = counter.take()["total"] / count
+            taken = counter.take()
+            totals[kind] = taken["total"] / count, taken["connections"]
             asyncio.run(recreate(server_url, f"bench_migrations_{kind}", drop_only=True))
-    return totals["alembic"], totals["deploy"]
+    return totals
 
 
 def main() -> None:
@@ -178,11 +180,14 @@ def main() -> None:
                   f"{deploy_ms:.2f} ms/mig, ratio {deploy_ms / alembic_ms:.2f}; fixed cost "
                   f"per run: alembic {(totals[low][0] * 1000 - low * alembic_ms):.0f} ms, "
                   f"deploy {(totals[low][1] * 1000 - low * deploy_ms):.0f} ms")
-        print(f"\n{'N':>5}  {'alembic RT/mig':>14}  {'deploy RT/mig':>13}  {'ratio':>6}")
+        print(f"\n{'N':>5}  {'alembic RT/mig':>14}  {'deploy RT/mig':>13}  {'ratio':>6}  "
+              "connections alembic/deploy")
         for count in args.counts:
-            alembic_rt, deploy_rt = round_trips(server_url, count)
+            counted = round_trips(server_url, count)
+            (alembic_rt, alembic_conns), (deploy_rt, deploy_conns) = (
+                counted["alembic"], counted["deploy"])
             print(f"{count:>5}  {alembic_rt:>14.2f}  {deploy_rt:>13.2f}  "
-                  f"{deploy_rt / alembic_rt:>6.2f}")
+                  f"{deploy_rt / alembic_rt:>6.2f}  {alembic_conns}/{deploy_conns}")
         print("RT = PostgreSQL round trips (connection start-up excluded), whole run / N")
     finally:
         if embedded:

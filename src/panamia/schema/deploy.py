@@ -6,9 +6,9 @@ How it works (after Atlas, Flyway and Prisma; shared/research/migration-anchors.
   a session-level advisory lock, which outlives the transactions that follow; then it runs
   the migrations, each in its own transaction with its ledger row, Alembic driven one
   revision at a time (`migrate.run_steps`) so alembic_version stays right for Alembic's own
-  commands. (A second connection would cost a deploy more than its migrations' ledger rows:
-  a connection's start-up, SCRAM authentication included, takes milliseconds.) `rollback`
-  and `resolve` hold the lock on a control connection and work on a second one.
+  commands. (A second connection would cost a deploy milliseconds: a new backend process,
+  and over a network a TLS handshake and SCRAM authentication.) `rollback` and `resolve`
+  hold the lock on a control connection and work on a second one.
 * The lock (panamia.schema.lock) is polled, never waited on. Nothing pending means no lock
   at all; once won, the ledger is read again, so a deployer that waited finds the work done
   and returns.
