@@ -11,9 +11,8 @@ from sqlalchemy import select
 
 from panamia import requestids
 from panamia.logs import JsonLines, RequestId
-from panamia.outbox import relay
+from panamia.outbox import relay, service
 from panamia.outbox.models import OutboxEvent
-from panamia.outbox.service import NOTIFICATION_CREATE
 from tests.identity.factories import create_user
 from tests.pets.bookings.factories import body
 from tests.pets.factories import act_as, create_listing
@@ -56,7 +55,7 @@ class TestIntoTheOutbox:
         assert booked.status_code == 201, booked.text
         assert booked.headers["x-request-id"] == "book-42"
         event = (await connection.execute(select(OutboxEvent).where(
-            OutboxEvent.topic == NOTIFICATION_CREATE))).one()
+            OutboxEvent.topic == service.NOTIFICATION_CREATE))).one()
         assert event.request_id == "book-42"
 
         with caplog.at_level(logging.INFO, logger="panamia.outbox.relay"):
@@ -65,8 +64,6 @@ class TestIntoTheOutbox:
         assert event.id in line.getMessage() and line.request_id == "book-42"
 
     async def test_an_event_written_outside_a_request_has_none(self, resources, connection):
-        from panamia.outbox import service
-
         async with resources.db.begin() as db:
             event_id = await service.enqueue(db, "test.topic", {})
         row = (await connection.execute(
