@@ -7,6 +7,8 @@ import logging
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from panamia import requestids
@@ -41,6 +43,13 @@ class TestHeader:
                        await client.delete("/api/account", headers={"X-Request-ID": "r-403"})):
             assert answer.status_code in (403, 404)
             assert answer.headers["x-request-id"] == answer.request.headers["x-request-id"]
+
+
+@given(st.binary(max_size=80) | st.text(max_size=80).map(str.encode))
+def test_whatever_a_client_sends_the_id_is_short_and_plain(header):
+    request_id = requestids.accepted(header)
+    assert requestids.SAFE_ID.fullmatch(request_id)
+    assert request_id == header.decode("latin-1") or MADE.fullmatch(request_id)
 
 
 class TestIntoTheOutbox:
