@@ -119,6 +119,17 @@ async def test_a_member_lists_an_item_and_another_asks_for_it(rentals, resources
     assert [t["kind"] for t in taken.json()["taken"]] == ["rented", "turnaround"]
 
 
+@pytest.mark.parametrize("actor, status", zip(ACTORS, (200, 403, 403, 200, 401)))
+async def test_only_its_owner_or_an_admin_closes_an_item(rentals, resources, actor, status):
+    rental, people = await rental_in(resources, "requested")
+    headers = await act_as(rentals, resources, people[actor])
+    answer = await rentals.patch(f"/items/{rental.item_id}", headers=headers,
+                                 json={"available": False})
+    assert answer.status_code == status, answer.text
+    item = (await rentals.get(f"/items/{rental.item_id}")).json()
+    assert item["available"] is (status != 200)
+
+
 @pytest.mark.parametrize("change, field", [
     ({"timezone": "Mars/Olympus"}, "timezone"), ({"price": "0"}, "price"),
     ({"priceUnit": "week"}, "priceUnit"), ({"bufferMinutes": 20000}, "bufferMinutes"),

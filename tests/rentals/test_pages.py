@@ -94,3 +94,16 @@ async def test_a_renter_short_of_money_is_named_when_the_owner_confirms(rentals,
         status = await db.execute(text("SELECT status FROM rentals WHERE id = :id"),
                                   {"id": rental.id})
         assert status.scalar_one() == "requested"
+
+
+async def test_the_owner_closes_the_item_to_new_requests_and_opens_it_again(rentals, resources):
+    item = await create_item(resources)
+    await sign_in_as(rentals, resources, item.owner_id)
+    closed = await submit(rentals, f"/items/{item.id}/available", {}, page=f"/items/{item.id}")
+    assert closed.status_code == 303
+    page = text_of((await rentals.get(f"/items/{item.id}", headers=BROWSER)).text)
+    assert "takes no new requests right now" in page and "Take requests again" in page
+    opened = await submit(rentals, f"/items/{item.id}/available", {"available": "on"},
+                          page=f"/items/{item.id}")
+    assert opened.status_code == 303
+    assert "Stop taking requests" in (await rentals.get(f"/items/{item.id}", headers=BROWSER)).text

@@ -5,10 +5,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row
 
-from panamia.errors import NotFound
+from panamia.errors import Forbidden, NotFound
 from panamia.identity.dependencies import Principal
 from panamia.rentals import pricing, queries
-from panamia.rentals.schemas import Availability, ItemCreate, ItemPage, ItemView, TakenRange
+from panamia.rentals.schemas import (
+    Availability,
+    ItemCreate,
+    ItemPage,
+    ItemPatch,
+    ItemView,
+    TakenRange,
+)
 from panamia.resources import Resources
 
 PAGE_SIZE = 24
@@ -26,8 +33,18 @@ async def create_item(resources: Resources, user: Principal, body: ItemCreate) -
     return view(row)
 
 
-async def find_item(session, item_id: str) -> Row:
-    row = await queries.find_item(session, item_id)
+async def change_item(resources: Resources, user: Principal, item_id: str,
+                      patch: ItemPatch) -> ItemView:
+    """Its owner (or an admin) opens or closes the item to new requests."""
+    async with resources.db.begin() as session:
+        item = await find_item(session, item_id, lock=True)
+        if item.owner_id != user.id and not user.is_admin:
+            raise Forbidden("Only the item's owner may change it.")
+        return view(await queries.update_item(session, item_id, patch.model_dump()))
+
+
+async def find_item(session, item_id: str, *, lock: bool = False) -> Row:
+    row = await queries.find_item(session, item_id, lock=lock)
     if row is None:
         raise NotFound("No item has this id.")
     return row

@@ -19,6 +19,7 @@ from panamia.rentals.schemas import (
     ID_PATTERN,
     ClaimBody,
     ItemCreate,
+    ItemPatch,
     ItemView,
     RentalListItem,
     RentalRequest,
@@ -171,6 +172,16 @@ async def rent(request: Request, user: CurrentUser, item_id: str = ItemId):
         f"Request sent: {rental['fee']} {rental['currency']} for the time, and a deposit of "
         f"{rental['deposit']} {rental['currency']}, both held once the owner confirms. The "
         f"owner has {ANSWER_WITHIN.days * 24} hours to answer."))
+
+
+@router.post("/items/{item_id}/available")
+async def open_or_close(request: Request, user: CurrentUser, item_id: str = ItemId):
+    available = (await pages.read_form(request)).get("available") == "on"
+    await items.change_item(pages.resources_of(request), user, item_id,
+                            ItemPatch(available=available))
+    return pages.redirect(request, f"/items/{item_id}", notice=(
+        "Your item takes requests again." if available else
+        "Your item takes no new requests; the rentals already asked for are kept."))
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,14 @@ async def insert_item(session: AsyncSession, values: dict[str, Any]) -> Row:
     return (await session.execute(pg_insert(items).values(**values).returning(*items.c))).one()
 
 
-async def find_item(session: AsyncSession, item_id: str) -> Row | None:
-    return (await session.execute(select(items).where(items.c.id == item_id))).first()
+async def update_item(session: AsyncSession, item_id: str, values: dict[str, Any]) -> Row:
+    statement = update(items).where(items.c.id == item_id).values(**values).returning(*items.c)
+    return (await session.execute(statement)).one()
+
+
+async def find_item(session: AsyncSession, item_id: str, *, lock: bool = False) -> Row | None:
+    statement = select(items).where(items.c.id == item_id)
+    return (await session.execute(statement.with_for_update() if lock else statement)).first()
 
 
 async def page_items(session: AsyncSession, *, category: str | None, owner_id: str | None,

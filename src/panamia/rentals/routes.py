@@ -22,6 +22,7 @@ from panamia.rentals.schemas import (
     ClaimBody,
     ItemCreate,
     ItemPage,
+    ItemPatch,
     ItemView,
     RentalListItem,
     RentalPage,
@@ -60,6 +61,16 @@ async def list_items(resources: ResourcesDep, category: Category | None = None,
 @items_router.get("/{item_id}", response_model=ItemView, summary="One item", responses=NO_ITEM)
 async def get_item(item_id: ItemId, resources: ResourcesDep):
     return await items.get_item(resources, item_id)
+
+
+@items_router.patch("/{item_id}", response_model=ItemView, summary="Open or close an item",
+                    responses=CHECKED | NO_ITEM | responses(
+                        (Forbidden, "Not the item's owner; or CSRF token missing or wrong")))
+async def change_item(item_id: ItemId, body: ItemPatch, user: CurrentUser,
+                      resources: ResourcesDep):
+    """The owner (or an admin) stops or resumes taking new requests; rentals already asked
+    for are kept."""
+    return await items.change_item(resources, user, item_id, body)
 
 
 @items_router.get("/{item_id}/availability", response_model=Availability,

@@ -58,6 +58,11 @@ class ItemCreate(Strict):
     timezone: TimeZone = "America/New_York"
 
 
+class ItemPatch(Strict):
+    available: bool = Field(description="Whether the item takes new rental requests; rentals "
+                                        "already asked for are kept")
+
+
 class ItemView(Schema):
     id: str
     owner_id: str
