@@ -6,7 +6,7 @@ The API other steps build on (phase 3 uses it as phase 2 does):
   AUTH_SECRET, the collection prefix, the batch size, a `Ticker` for progress bars, the
   roles the operator keeps).
 * `Checkpoint`: one row of `legacy_progress`: `step`, `cursor` (text the step chooses; for
-  phase 2 the last legacy `_id` done, see `sources.read_batch`), `counts` (JSON: integer
+  phase 2 the last legacy `_id` done, see `sources.Stream`), `counts` (JSON: integer
   counters plus `reasons`/`notes` dicts and any parameter a step fixes at its first batch),
   `finished_at`.
 * `load(session, step, lock=...)`, `save(session, checkpoint)`, `load_all(session, prefix)`.
