@@ -50,7 +50,7 @@ class RequestIds:
             await send(message)
 
         token = _current.set(request_id)
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            _current.reset(token)
+        await self.app(scope, receive, send_with_id)
+        # Only after a normal return: an exception leaves the id set in the request's task,
+        # so that the server's line with the traceback, logged in that task, names it too.
+        _current.reset(token)

@@ -1,18 +1,23 @@
 """Request ids: taken from X-Request-ID when safe, made otherwise, echoed, and carried from the
 request into the outbox event it writes and the relay's line when it delivers it."""
 
+import asyncio
 import io
 import json
 import logging
 import re
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from panamia import requestids
 from panamia.logs import JsonLines, RequestId
+from panamia.metrics import RequestMetrics
 from panamia.outbox import relay, service
 from panamia.outbox.models import OutboxEvent
 from tests.identity.factories import create_user
@@ -101,3 +106,41 @@ class TestJsonLines:
         assert "s3cret" not in stream.getvalue()
         assert "token=[redacted]" in first["message"]
         assert second["request_id"] is None
+
+
+class TestAnUnhandledError:
+    async def test_the_traceback_line_names_the_request_and_it_counts_as_a_500(self):
+        app = FastAPI()
+
+        @app.get("/broken/{part}")
+        async def broken(part: str):
+            raise RuntimeError("a bug")
+
+        app.add_middleware(requestids.RequestIds)
+        app.add_middleware(RequestMetrics)
+        errors = []
+        logger = logging.getLogger("uvicorn.error")
+        handler = logging.Handler()
+        handler.emit = errors.append
+        handler.addFilter(RequestId())
+        logger.addHandler(handler)
+        status = {"route": "/broken/{part}", "method": "GET", "status": "500"}
+        before = REGISTRY.get_sample_value("panamia_http_requests_total", status) or 0
+
+        async def run_as_uvicorn_does():
+            """Its request task logs the exception the app raised, as uvicorn does."""
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
+                try:
+                    await client.get("/broken/7", headers={"X-Request-ID": "bug-1"})
+                except RuntimeError:
+                    logger.exception("Exception in ASGI application")
+
+        try:
+            await asyncio.create_task(run_as_uvicorn_does())
+        finally:
+            logger.removeHandler(handler)
+
+        assert [record.request_id for record in errors] == ["bug-1"]
+        assert REGISTRY.get_sample_value("panamia_http_requests_total", status) == before + 1
+        assert requestids.current() is None  # the request's task ended with it
