@@ -88,7 +88,7 @@ async def _insert(run: Statements, user: Principal, body: BookingRequest, listin
     }
     notice = notices.request_activity(booking_id, user.id, listing.sitter_id, body.start_date,
                                       body.end_date, listing.title)
-    row = await queries.insert_booking(run, values, new_id(),
+    row = await queries.insert_booking(run, values,
                                        notice.model_dump(mode="json", by_alias=True))
     if row is None:
         raise reservations.refused(queries.OVERLAP, TAKEN)
