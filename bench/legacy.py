@@ -25,7 +25,7 @@ peak RSS at N and at factor x N (target: within 20 % of each other). It asserts 
 Embedded PostgreSQL and SecantusDB are started (and stopped) when POSTGRES_URL /
 MONGODB_URL are unset; databases `bench_legacy_*` are created and dropped on the servers.
 Run time on the embedded servers is dominated by SecantusDB (~5k inserts/s in bulk, and
-a query per batch that scans the collection): see docs/legacy-migration.md, "Benchmark".
+slow reads): see docs/legacy-migration.md, "Benchmark".
 """
 
 import argparse
