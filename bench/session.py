@@ -109,7 +109,9 @@ class _CountingProtocol:
         counter = self._counter
 
         def exchange(*args, **kwargs):
-            counter.by_kind[(name, _statement_text(name, args))] += 1
+            # asyncpg passes a statement's state by keyword to some of these.
+            shown = args or (kwargs.get("state"),)
+            counter.by_kind[(name, _statement_text(name, shown))] += 1
             return attr(*args, **kwargs)
 
         return exchange
