@@ -8,23 +8,18 @@ Timers are moved in the database, then the sweep runs once. Each example has mem
 own, on a migrated database of the test's own whose transactions commit; the model counts
 the fees from the example's start."""
 
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    Bundle, RuleBasedStateMachine, invariant, multiple, rule, run_state_machine_as_test,
-)
+from hypothesis.stateful import Bundle, invariant, multiple, rule, run_state_machine_as_test
 
 from panamia.exchange import sweep
 from panamia.exchange.sidecar import SIDECAR
-from tests.exchange.factories import (
-    auction, available, fees, held, listed, member, sale, set_column,
-)
-from tests.fixtures.machines import SETTINGS, World, opened_world
+from tests.exchange.factories import auction, held, listed, member, sale, set_column
+from tests.fixtures.machines import SETTINGS, LedgerMachine, opened_world
 
 PRICES = ("10.00", "35.50", "120.00")
 START = Decimal("150.00")  # each buyer's money: some prices and bids are out of reach
@@ -63,25 +58,18 @@ def world(committed_settings):
         yield opened
 
 
-class ExchangeMachine(RuleBasedStateMachine):
-    world: World  # set by the test
+class ExchangeMachine(LedgerMachine):
     listings = Bundle("listings")
     deals = Bundle("deals")
     offers = Bundle("offers")
 
     def __init__(self):
         super().__init__()
-        self.stack = AsyncExitStack()
         self.listed: dict[str, Listing] = {}
         self.made: dict[str, Deal] = {}
         self.offered: dict[str, Offer] = {}
         self.seller, self.admin, *self.buyers = self.run(self.people())
         self.money = {self.seller.id: Decimal(0), **{b.id: START for b in self.buyers}}
-        self.fees_at_start = self.run(fees(self.world.resources))
-        self.fees_taken = Decimal(0)
-
-    def run(self, coroutine):
-        return self.world.run(coroutine)
 
     async def people(self):
         world = self.world
@@ -89,11 +77,7 @@ class ExchangeMachine(RuleBasedStateMachine):
             member(world.app, world.resources, money="0"))
         buyers = [await self.stack.enter_async_context(
             member(world.app, world.resources, money=str(START))) for _ in range(2)]
-        admin = await self.stack.enter_async_context(world.signed_in(world.admin_id))
-        return seller, admin, *buyers
-
-    def teardown(self):
-        self.run(self.stack.aclose())
+        return seller, await self.client(world.admin_id), *buyers
 
     # --- listings, purchases and offers ---
 
@@ -198,9 +182,7 @@ class ExchangeMachine(RuleBasedStateMachine):
         listing = self.listed[listing_id]
         if listing.kind != "auction" or listing.status != "open":
             return multiple()
-        self.run(set_column(self.world.resources, "exchange_listings", listing_id,
-                            ends_at=datetime.now(UTC) - PAST))
-        assert self.run(sweep.sweep(self.world.resources, datetime.now(UTC))).auctions_closed == 1
+        assert self.time_passes("exchange_listings", listing_id, "ends_at").auctions_closed == 1
         if listing.leader is None:
             listing.status = "closed"
             return multiple()
@@ -284,12 +266,16 @@ class ExchangeMachine(RuleBasedStateMachine):
 
     # --- time passing ---
 
+    def time_passes(self, table: str, row_id: str, timer: str) -> sweep.Swept:
+        """`timer` of the row moved just past, then the sweep, once."""
+        self.run(set_column(self.world.resources, table, row_id,
+                            **{timer: datetime.now(UTC) - PAST}))
+        return self.run(sweep.sweep(self.world.resources, datetime.now(UTC)))
+
     @rule(deal_id=deals)
     def payment_time_runs_out(self, deal_id):
         deal = self.made[deal_id]
-        self.run(set_column(self.world.resources, "exchange_transactions", deal_id,
-                            pay_by=datetime.now(UTC) - PAST))
-        swept = self.run(sweep.sweep(self.world.resources, datetime.now(UTC)))
+        swept = self.time_passes("exchange_transactions", deal_id, "pay_by")
         if deal.status == "awaiting_payment":
             assert swept.unpaid_cancelled == 1
             deal.status = "cancelled"
@@ -301,9 +287,7 @@ class ExchangeMachine(RuleBasedStateMachine):
     @rule(deal_id=deals)
     def handover_window_ends(self, deal_id):
         deal = self.made[deal_id]
-        self.run(set_column(self.world.resources, "exchange_transactions", deal_id,
-                            auto_complete_at=datetime.now(UTC) - PAST))
-        swept = self.run(sweep.sweep(self.world.resources, datetime.now(UTC)))
+        swept = self.time_passes("exchange_transactions", deal_id, "auto_complete_at")
         assert swept.auto_completed == (deal.status == "handed_over")
         if deal.status == "handed_over":
             deal.status = "completed"
@@ -312,9 +296,7 @@ class ExchangeMachine(RuleBasedStateMachine):
     @rule(offer_id=offers)
     def an_offer_expires(self, offer_id):
         offer = self.offered[offer_id]
-        self.run(set_column(self.world.resources, "exchange_offers", offer_id,
-                            expires_at=datetime.now(UTC) - PAST))
-        swept = self.run(sweep.sweep(self.world.resources, datetime.now(UTC)))
+        swept = self.time_passes("exchange_offers", offer_id, "expires_at")
         assert swept.offers_expired == (offer.status == "pending")
         if offer.status == "pending":
             offer.status = "expired"
@@ -328,14 +310,8 @@ class ExchangeMachine(RuleBasedStateMachine):
     # --- after every step ---
 
     @invariant()
-    def the_ledger_checks_out(self):
-        assert self.run(self.world.ledger_differences()) == []
-
-    @invariant()
-    def money_is_where_the_model_says(self):
+    def escrows_and_statuses_are_the_models(self):
         resources = self.world.resources
-        for user_id, expected in self.money.items():
-            assert self.run(available(resources, user_id)) == expected >= 0
         for deal_id, deal in self.made.items():
             escrow = self.run(held(resources, "exchange_transaction", deal_id))
             assert escrow == (deal.price if deal.status in HELD else 0), deal
@@ -344,8 +320,6 @@ class ExchangeMachine(RuleBasedStateMachine):
             if listing.leader and listing.status == "open":
                 _, amount, bid_id = listing.leader
                 assert self.run(held(resources, "exchange_bid", bid_id)) == amount
-        assert self.run(fees(resources)) - self.fees_at_start == self.fees_taken
-        assert self.run(self.world.negative_balances()) == []
 
 
 def test_any_sequence_keeps_the_money_right(world):
