@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, invariant, multiple, rule, run_state_machine_as_test
+from hypothesis.stateful import Bundle, invariant, multiple, rule
 
 from panamia.exchange import sweep
 from panamia.exchange.sidecar import SIDECAR
 from tests.exchange.factories import auction, held, listed, member, sale, set_column
-from tests.fixtures.machines import SETTINGS, LedgerMachine, opened_world
+from tests.fixtures.machines import LedgerMachine, run_machine
 
 PRICES = ("10.00", "35.50", "120.00")
 START = Decimal("150.00")  # each buyer's money: some prices and bids are out of reach
@@ -50,12 +49,6 @@ class Offer:
     buyer: int
     amount: Decimal
     status: str = "pending"
-
-
-@pytest.fixture
-def world(committed_settings):
-    with opened_world(committed_settings, SIDECAR, "panamia_exchange_machine") as opened:
-        yield opened
 
 
 class ExchangeMachine(LedgerMachine):
@@ -322,6 +315,5 @@ class ExchangeMachine(LedgerMachine):
                 assert self.run(held(resources, "exchange_bid", bid_id)) == amount
 
 
-def test_any_sequence_keeps_the_money_right(world):
-    ExchangeMachine.world = world
-    run_state_machine_as_test(ExchangeMachine, settings=SETTINGS)
+def test_any_sequence_keeps_the_money_right(committed_settings):
+    run_machine(ExchangeMachine, committed_settings, SIDECAR, "panamia_exchange_machine")

@@ -12,16 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, invariant, multiple, rule, run_state_machine_as_test
+from hypothesis.stateful import Bundle, invariant, multiple, rule
 
 from panamia.ledger import accounts
 from panamia.rentals import expiry
 from panamia.rentals.pricing import platform_fee
 from panamia.rentals.sidecar import SIDECAR
 from tests.exchange.factories import set_column
-from tests.fixtures.machines import SETTINGS, LedgerMachine, opened_world
+from tests.fixtures.machines import LedgerMachine, run_machine
 from tests.identity.factories import create_user
 from tests.rentals.factories import MORNING, create_item, fund
 
@@ -41,12 +40,6 @@ class Rental:
     slot: int
     status: str = "requested"
     claimed: Decimal | None = None
-
-
-@pytest.fixture
-def world(committed_settings):
-    with opened_world(committed_settings, SIDECAR, "panamia_rentals_machine") as opened:
-        yield opened
 
 
 class RentalsMachine(LedgerMachine):
@@ -223,6 +216,5 @@ class RentalsMachine(LedgerMachine):
             assert seen["status"] == rental.status
 
 
-def test_any_sequence_keeps_the_money_right(world):
-    RentalsMachine.world = world
-    run_state_machine_as_test(RentalsMachine, settings=SETTINGS)
+def test_any_sequence_keeps_the_money_right(committed_settings):
+    run_machine(RentalsMachine, committed_settings, SIDECAR, "panamia_rentals_machine")
