@@ -76,6 +76,7 @@ class ExchangeListing(Timestamped, Base):
               postgresql_where=text("status = 'open'")),
         Index("ix_exchange_listings_auction_ends_at", "ends_at",
               postgresql_where=text("status = 'open' AND kind = 'auction'")),
+        Index("ix_exchange_listings_lower_city", func.lower(text("city"))),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)

@@ -18,6 +18,9 @@ router = APIRouter(prefix="/api", tags=["identity"])
 FOREIGN_KEY_VIOLATION = "23503"
 # The trigger of migration 20261125042617 refuses while pet-sitting bookings are active.
 ACTIVE_BOOKINGS = "users_keep_active_bookings"
+# The trigger of migration 20261206082541 refuses while a sidecar holds money or a deal of
+# theirs; its message names what, in words for the member.
+MONEY_IN_FLIGHT = "users_keep_money_in_flight"
 
 
 async def hold_account(session: AsyncSession, user_id: str) -> bool:
@@ -53,13 +56,16 @@ async def delete_account(resources: Resources, user_id: str) -> None:
                 "finish, before deleting your account.",
                 error="active bookings",
             ) from exc
+        if violation(exc) == (FOREIGN_KEY_VIOLATION, MONEY_IN_FLIGHT):
+            raise Conflict(exc.orig.__cause__.message, error="money in flight") from exc
         raise
 
 
 @router.delete(
     "/account", status_code=204, response_class=Response,
     responses=SIGNED_IN | csrf.CHECKED
-    | responses((Conflict, "Pet-sitting bookings are still active")),
+    | responses((Conflict, "Pet-sitting bookings, or money or deals in a sidecar, are still "
+                           "active")),
 )
 async def delete_my_account(
     user: CurrentUser, resources: ResourcesDep
