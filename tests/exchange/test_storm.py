@@ -8,9 +8,7 @@ the real `panamia ledger check` finds the escrow accounts holding exactly what t
 """
 
 import asyncio
-import os
 import random
-import signal
 import subprocess
 import sys
 from collections import Counter
@@ -25,50 +23,18 @@ from panamia.exchange import sweep
 from panamia.resources import Resources
 from tests.exchange.factories import auction, available, deposit
 from tests.fixtures.http import signed_in_cookies
-from tests.fixtures.servers import free_port, wait_until_healthy
+from tests.fixtures.served import environment, served
 from tests.identity.factories import create_user
 
 BIDDERS, BIDS_EACH, MONEY = 64, 3, "1000.00"
 STEP = Decimal("5.00")
 
 
-def environment(settings, tmp_path, name: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AUTH_", "PANAMIA_", "POSTGRES_", "MONGODB_", "SMTP_",
-                                "EXCHANGE_"))}
-    return env | {
-        "PANAMIA_ENV": "test", "PANAMIA_DATA_DIR": str(tmp_path / name),
-        "POSTGRES_URL": settings.postgres_url, "MONGODB_URL": settings.mongodb_url,
-        "MONGODB_DB": settings.mongodb_db, "AUTH_SECRET": settings.auth_secret,
-    }
-
-
 @pytest.fixture
 async def exchanges(tmp_path, own_database):
     """Two served exchanges; yields their base URLs, stops them and checks their logs."""
-    started = []
-    for name in ("a", "b"):
-        port, log = free_port(), tmp_path / f"{name}.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "panamia", "serve", "exchange", "--port", str(port)],
-                env=environment(own_database.settings, tmp_path, name), cwd=tmp_path,
-                stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT)
-        started.append((process, port, str(log)))
-    try:
-        await asyncio.gather(*(asyncio.to_thread(wait_until_healthy, *s) for s in started))
-        yield [f"http://127.0.0.1:{port}" for _, port, _ in started]
-    finally:
-        for process, _, _ in started:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process, _, log in started:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            assert "Traceback" not in open(log).read(), open(log).read()
+    async with served("exchange", own_database.settings, tmp_path) as urls:
+        yield urls
 
 
 async def browser_of(resources: Resources, user_id: str) -> dict[str, str]:
@@ -79,7 +45,7 @@ async def browser_of(resources: Resources, user_id: str) -> dict[str, str]:
 def ledger_check(resources: Resources, tmp_path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "panamia", "ledger", "check"], capture_output=True, text=True,
-        env=environment(resources.settings, tmp_path, "cli"), cwd=tmp_path, timeout=120)
+        env=environment(resources.settings, tmp_path / "cli"), cwd=tmp_path, timeout=120)
 
 
 async def test_auction_storm(exchanges, own_database, tmp_path):

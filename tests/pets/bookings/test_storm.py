@@ -6,10 +6,6 @@ Afterwards no two active bookings of a listing share a night, every request got 
 """
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 from collections import Counter
 from datetime import timedelta
 
@@ -19,7 +15,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import text
 
 from tests.fixtures.http import signed_in_cookies
-from tests.fixtures.servers import free_port, wait_until_healthy
+from tests.fixtures.served import served
 from tests.identity.factories import create_user
 from tests.pets.bookings.factories import FIRST_NIGHT, body
 from tests.pets.factories import create_listing
@@ -34,44 +30,11 @@ REQUESTS = st.lists(
 )
 
 
-def start_sidecar(tmp_path, name: str, committed_settings) -> tuple[subprocess.Popen, int, str]:
-    port = free_port()
-    log = tmp_path / f"{name}.log"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AUTH_", "PANAMIA_", "POSTGRES_", "MONGODB_", "SMTP_"))}
-    env.update(
-        PANAMIA_ENV="test", PANAMIA_DATA_DIR=str(tmp_path / name),
-        POSTGRES_URL=committed_settings.postgres_url,
-        MONGODB_URL=committed_settings.mongodb_url, MONGODB_DB=committed_settings.mongodb_db,
-        AUTH_SECRET=committed_settings.auth_secret, AUTH_URL=f"http://127.0.0.1:{port}",
-    )
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "panamia", "serve", "pets", "--port", str(port)],
-            env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    return process, port, str(log)
-
-
 @pytest.fixture
 async def sidecars(tmp_path, committed, committed_settings):
     """Two served sidecars; yields their base URLs, stops them and checks their logs."""
-    started = [start_sidecar(tmp_path, name, committed_settings) for name in ("a", "b")]
-    try:
-        await asyncio.gather(*(asyncio.to_thread(wait_until_healthy, *s) for s in started))
-        yield [f"http://127.0.0.1:{port}" for _, port, _ in started]
-    finally:
-        for process, _, _ in started:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process, _, log in started:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            assert "Traceback" not in open(log).read(), open(log).read()
+    async with served("pets", committed_settings, tmp_path) as urls:
+        yield urls
 
 
 @pytest.fixture
