@@ -22,8 +22,7 @@ from sqlalchemy import text
 from panamia.exchange import sweep
 from panamia.resources import Resources
 from tests.exchange.factories import auction, available, deposit
-from tests.fixtures.http import signed_in_cookies
-from tests.fixtures.served import environment, served
+from tests.fixtures.served import browser_headers, environment, served
 from tests.identity.factories import create_user
 
 BIDDERS, BIDS_EACH, MONEY = 64, 3, "1000.00"
@@ -35,11 +34,6 @@ async def exchanges(tmp_path, own_database):
     """Two served exchanges; yields their base URLs, stops them and checks their logs."""
     async with served("exchange", own_database.settings, tmp_path) as urls:
         yield urls
-
-
-async def browser_of(resources: Resources, user_id: str) -> dict[str, str]:
-    cookies, headers = await signed_in_cookies(resources, user_id)
-    return {**headers, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
 
 
 def ledger_check(resources: Resources, tmp_path) -> subprocess.CompletedProcess:
@@ -54,8 +48,8 @@ async def test_auction_storm(exchanges, own_database, tmp_path):
     bidders = [await create_user(resources) for _ in range(BIDDERS)]
     for bidder in bidders:
         await deposit(resources, bidder, MONEY)
-    seller_headers = await browser_of(resources, seller)
-    headers = [await browser_of(resources, bidder) for bidder in bidders]
+    seller_headers = await browser_headers(resources, seller)
+    headers = [await browser_headers(resources, bidder) for bidder in bidders]
     seed = random.randrange(1 << 30)
     draw = random.Random(seed)
     plan = [(b, Decimal(draw.randrange(10, 80)) * STEP)

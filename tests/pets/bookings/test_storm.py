@@ -14,8 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import text
 
-from tests.fixtures.http import signed_in_cookies
-from tests.fixtures.served import served
+from tests.fixtures.served import browser_headers, served
 from tests.identity.factories import create_user
 from tests.pets.bookings.factories import FIRST_NIGHT, body
 from tests.pets.factories import create_listing
@@ -43,9 +42,7 @@ async def crowd(committed):
     listings = [(await create_listing(committed)).id for _ in range(LISTINGS)]
     owners = []
     for _ in range(OWNERS):
-        cookies, headers = await signed_in_cookies(committed, await create_user(committed))
-        cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
-        owners.append({**headers, "Cookie": cookie})
+        owners.append(await browser_headers(committed, await create_user(committed)))
     return listings, owners
 
 
