@@ -13,7 +13,7 @@ A sidecar adds its demo data through its declaration's `demo` module (see
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from panamia import references
@@ -21,10 +21,14 @@ from panamia.articles import invitations
 from panamia.articles import service as articles_service
 from panamia.articles.documents import COLLECTION as ARTICLES_COLLECTION
 from panamia.articles.schemas import ArticleCreate
+from panamia.db.postgres import new_id
 from panamia.errors import Conflict, NotFound
 from panamia.identity.dependencies import Principal
 from panamia.identity.models import User
 from panamia.identity.screennames import screenname_skeleton
+from panamia.ledger import journal
+from panamia.ledger.accounts import Account, external
+from panamia.ledger.models import LedgerAccount
 from panamia.notifications import documents as notification_documents
 from panamia.notifications import repository as notification_repository
 from panamia.notifications.schemas import ACTIVITY
@@ -329,5 +333,20 @@ async def reset(resources: Resources) -> None:
     # Demo articles would otherwise stay as "by a deleted user" and keep their slugs taken.
     await resources.mongo[ARTICLES_COLLECTION].delete_many({"authorId": {"$in": ids}})
     async with resources.db.begin() as db:
+        await pay_out(db, ids)
         await db.execute(delete(User).where(User.id.in_(ids)))
     await seed(resources)
+
+
+async def pay_out(db, ids: list[str]) -> None:
+    """Move what the ledger still holds for these people (their money, and any escrow the
+    sidecars' resets left behind) out to the outside world: PostgreSQL refuses deleting a
+    member with a balance, and the journal keeps every entry."""
+    held = await db.execute(select(LedgerAccount).where(LedgerAccount.balance > 0, or_(
+        and_(LedgerAccount.kind == "available", LedgerAccount.owner.in_(ids)),
+        and_(LedgerAccount.kind == "escrow", LedgerAccount.held_for.in_(ids)))))
+    moves = [journal.Move(Account(a.kind, a.owner), external("demo"), a.balance, a.currency)
+             for a in held.scalars()]
+    if moves:
+        await journal.post(db, event_key=f"demo:reset:{new_id()}", kind="demo.reset",
+                           moves=moves)
