@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     oauth.install(app, settings)
     pages.install(app)
     pages.add_to_layout(app, demo_sign_in_example)
+    registry.add_menu(app, settings)
     return app
 
 

@@ -65,6 +65,11 @@ class Sidecar:
     # now; `panamia ledger check` compares the ledger's escrow balances with it.
     held_funds: str = ""
 
+    @property
+    def menu_label(self) -> str:
+        """Its name in the site's menu: its title without the site's ("Pet sitting")."""
+        return self.title.removeprefix("Pana MIA ").capitalize()
+
     def url(self, settings: Settings) -> str:
         if self.public_url:
             return self.public_url(settings)
@@ -132,6 +137,23 @@ async def ensure_indexes(db: MongoDatabase) -> None:
         await db[collection].create_indexes(models)
 
 
+@dataclass(frozen=True)
+class MenuLink:
+    name: str
+    label: str
+    url: str
+
+
+def add_menu(app: FastAPI, settings: Settings) -> None:
+    """Have the header of every page of `app` link to each installed sidecar."""
+    links = [MenuLink(s.name, s.menu_label, s.url(settings)) for s in discover()]
+
+    async def sidecar_links(request) -> pages.LayoutPart:
+        return pages.LayoutPart({"sidecars": links})
+
+    pages.add_to_layout(app, sidecar_links)
+
+
 def entry_point_value(name: str) -> str:
     """`module:attribute` of the declaration, as uvicorn imports an app factory."""
     return next(p.value for p in entry_points(group=GROUP) if p.name == name)
@@ -152,4 +174,5 @@ def create_app(
     if sidecar.templates:
         sidecar_pages.add_templates(sidecar.templates)
     pages.install(app)
+    add_menu(app, settings)
     return app
