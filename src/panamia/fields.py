@@ -3,13 +3,18 @@
 import re
 import unicodedata
 from datetime import UTC, datetime
+from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
     BeforeValidator,
     ConfigDict,
+    Field,
+    PlainSerializer,
     StringConstraints,
     field_validator,
     model_validator,
@@ -65,6 +70,33 @@ Label = Annotated[
     str, BeforeValidator(normalize_label), StringConstraints(min_length=1, max_length=40),
     AfterValidator(_no_control_characters),
 ]
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """The IANA zone names a person may choose, sorted (the host's `localtime` file is not one)."""
+    return tuple(sorted(available_timezones() - {"localtime"}))
+
+
+@cache
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(time_zones())
+
+
+def _iana_time_zone(name: str) -> str:
+    if name not in _time_zone_names():
+        raise ValueError("must be an IANA time zone name such as America/New_York")
+    return name
+
+
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_iana_time_zone),
+                     Field(examples=["America/New_York"])]
+CENT = Decimal("0.01")
+# An amount as we answer it: always a string with exactly two decimals, never a JSON number.
+Money = Annotated[
+    Decimal, PlainSerializer(lambda d: str(d.quantize(CENT)), return_type=str, when_used="json")
+]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(examples=["USD"])]
 
 
 def unique(values: list) -> list:

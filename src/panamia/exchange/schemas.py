@@ -5,22 +5,17 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from panamia.exchange.models import CONDITIONS, KINDS, MAX_PHOTOS
-from panamia.fields import Label, Strict, Text, Url, unique
+from panamia.fields import Currency, Label, Money, Strict, Text, Url, unique
 from panamia.schemas import Schema, SingleLine
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
-CENT = Decimal("0.01")
 LONGEST_AUCTION = timedelta(days=30)
 SHORTEST_AUCTION = timedelta(minutes=5)
 
 Amount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2, examples=["45.00"])]
-Money = Annotated[
-    Decimal, PlainSerializer(lambda d: str(d.quantize(CENT)), return_type=str, when_used="json")
-]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(examples=["USD"])]
 Kind = Literal[KINDS]
 Condition = Literal[CONDITIONS]
 Id = Annotated[str, Field(pattern=ID_PATTERN)]

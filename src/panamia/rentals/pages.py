@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from panamia import pages
 from panamia.errors import Conflict, Invalid
+from panamia.fields import time_zones
 from panamia.identity.dependencies import CurrentUser, OptionalUser, Principal
 from panamia.rentals import items, service
 from panamia.rentals.models import CATEGORIES
@@ -23,7 +24,6 @@ from panamia.rentals.schemas import (
     ItemView,
     RentalListItem,
     RentalRequest,
-    time_zones,
 )
 from panamia.rentals.states import ANSWER_WITHIN, TRANSITIONS
 from panamia.sidecar.pages import HELPERS, page_router

@@ -3,13 +3,12 @@ decimals; times go out in UTC, with the item's zone beside them to show them loc
 
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
+from pydantic import Field, StringConstraints
 
-from panamia.fields import Strict, Text
+from panamia.fields import Currency, Money, Strict, Text, TimeZone
 from panamia.rentals.models import CATEGORIES, MAX_BUFFER_MINUTES, PRICE_UNITS
 from panamia.rentals.states import Status
 from panamia.schemas import Schema, SingleLine
@@ -19,24 +18,6 @@ Role = Literal["owner", "renter"]
 Category = Literal[CATEGORIES]
 PriceUnit = Literal[PRICE_UNITS]
 Amount = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2, examples=["20.00"])]
-Money = Annotated[Decimal, PlainSerializer(lambda d: f"{d:.2f}", return_type=str,
-                                           when_used="json")]
-
-
-@cache
-def time_zones() -> list[str]:
-    """The IANA zones an owner may choose (the host's `localtime` file is not one)."""
-    return sorted(available_timezones() - {"localtime"})
-
-
-def _known_zone(name: str) -> str:
-    if name not in time_zones():
-        raise ValueError("must be an IANA time zone name such as America/New_York")
-    return name
-
-
-TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone),
-                     Field(examples=["America/New_York"])]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
                   SingleLine, *Text.__metadata__]
 Words = Annotated[str, StringConstraints(max_length=2000), *Text.__metadata__]
@@ -49,7 +30,7 @@ class ItemCreate(Strict):
     price: Annotated[Amount, Field(gt=0)]
     price_unit: PriceUnit = Field(description="The price is per hour or per day (the owner's "
                                               "local day)")
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "USD"
+    currency: Currency = "USD"
     min_units: Annotated[int, Field(ge=1, le=720)] = Field(
         1, description="The shortest rental, in hours or days (the price unit)")
     buffer_minutes: Annotated[int, Field(ge=0, le=MAX_BUFFER_MINUTES)] = Field(

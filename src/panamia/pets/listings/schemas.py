@@ -2,14 +2,12 @@
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
 from typing import Annotated, Literal
-from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints, field_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
 from pydantic_core.core_schema import ValidationInfo
 
-from panamia.fields import Strict, Text, reject_null, unique
+from panamia.fields import Currency, Money, Strict, Text, TimeZone, reject_null, unique
 from panamia.pets.listings.models import SERVICES, SPECIES
 from panamia.schemas import Schema, SingleLine
 
@@ -18,17 +16,11 @@ YEARS_AHEAD = 2
 LOOK_BACK = timedelta(days=366)
 # Ids in paths are cuid2 strings; anything else is refused before it reaches PostgreSQL.
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-CENT = Decimal("0.01")
 
 # A price as the client sends it: a string ("45.00") or a JSON number (45, 45.5); at most
 # two decimals and the range of NUMERIC(10, 2). Numbers with at most 10 digits convert
 # exactly (Pydantic goes through the float's shortest repr), so no binary fraction survives.
 Price = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2, examples=["45.00"])]
-# A price as we answer it: always a string with exactly two decimals, never a JSON number.
-Money = Annotated[
-    Decimal, PlainSerializer(lambda d: str(d.quantize(CENT)), return_type=str, when_used="json")
-]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(examples=["USD"])]
 Service = Literal[SERVICES]
 Species = Literal[SPECIES]
 Services = Annotated[list[Service], Field(min_length=1, max_length=len(SERVICES)),
@@ -47,22 +39,6 @@ Description = _text(max_length=5000)
 City = _text(strip_whitespace=True, min_length=1, max_length=100)
 Zip = _text(strip_whitespace=True, min_length=1, max_length=20)
 MaxPets = Annotated[int, Field(ge=1, le=20)]
-
-
-@cache
-def _time_zones() -> frozenset[str]:
-    # `localtime` is the host's own zone file, not an IANA name.
-    return frozenset(available_timezones() - {"localtime"})
-
-
-def _iana_time_zone(name: str) -> str:
-    if name not in _time_zones():
-        raise ValueError("must be an IANA time zone name such as America/New_York")
-    return name
-
-
-TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_iana_time_zone),
-                     Field(examples=["America/New_York"])]
 
 
 def years_after(day: date, years: int) -> date:
