@@ -11,7 +11,7 @@ from panamia.ledger import check as ledger_check
 from panamia.ledger.providers import manual
 from panamia.sidecar import registry
 from tests.exchange.factories import auction, available, free, held, listed, sale
-from tests.fixtures.http import asgi_client
+from tests.fixtures.http import BROWSER, asgi_client, text_of
 
 
 @pytest.fixture
@@ -117,6 +117,14 @@ class TestRefused:
             assert detail == ("Your account cannot be deleted while you have a leading bid in "
                               "an auction; money in your balance or held for you (ask for a "
                               "payout).")
+
+    async def test_the_page_says_what_blocks_it(self, members, main_app):
+        async with members(money="5.00") as ana, asgi_client(main_app) as browser:
+            browser.cookies.update(ana.http.cookies)
+            page = await browser.post("/account/delete", headers=BROWSER,
+                                      data={"csrfToken": ana.headers["X-CSRF-Token"]})
+        assert page.status_code == 409
+        assert "while you have money in your balance" in text_of(page.text)
 
 
 class TestAllowed:
