@@ -3,13 +3,14 @@ the purges, the sweeps) in a process of its own, beside services served with
 `panamia serve --no-background`."""
 
 import asyncio
-import inspect
+import logging.config
 import signal
 from collections.abc import Callable, Sequence
 
 import typer
 
 from panamia.cli_support import run_with_resources
+from panamia.logs import uvicorn_log_config
 from panamia.resources import Resources
 from panamia.sidecar import registry
 
@@ -30,26 +31,20 @@ def background_tasks() -> list[Task]:
 
 
 async def run_until_signalled(resources: Resources, tasks: Sequence[Task]) -> None:
-    """Run `tasks` until SIGTERM or SIGINT. A task that takes `stop` then finishes, and
+    """Run `tasks` until SIGTERM or SIGINT. Every task takes `stop`, and then finishes, and
     commits, the batch in hand before it returns, so a stop loses nothing and delivers
-    nothing twice; one that does not is cancelled, as a service's shutdown does."""
+    nothing twice."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    stoppable = [asyncio.create_task(task(resources, stop=stop)) for task in tasks
-                 if "stop" in inspect.signature(task).parameters]
-    cancellable = [asyncio.create_task(task(resources)) for task in tasks
-                   if "stop" not in inspect.signature(task).parameters]
-    await stop.wait()
-    for running in cancellable:
-        running.cancel()
-    await asyncio.wait([*stoppable, *cancellable])
+    await asyncio.gather(*(task(resources, stop=stop) for task in tasks))
 
 
 def command() -> None:
     """Run the background work of the main app and every sidecar until SIGTERM or Ctrl-C:
     for services served with `--no-background`. Any number may run at once."""
+    logging.config.dictConfig(uvicorn_log_config())
     tasks = background_tasks()
     names = ", ".join(f"{task.__module__}.{task.__name__}" for task in tasks)
     typer.echo(f"working: {names}", err=True)

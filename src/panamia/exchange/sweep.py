@@ -1,10 +1,11 @@
 """The exchange's sweep: auctions past their end close, offers past their time expire, unpaid
 transactions past `pay_by` are cancelled, handed-over ones past `auto_complete_at` complete
-(releasing the money), and old idempotency keys go. Each is a compare-and-swap UPDATE on the
+(releasing the money). Each is a compare-and-swap UPDATE on the
 row's status, so any number of exchange processes may sweep at once and each row moves once.
 
 `sweep(resources, now)` is the one use case: the sidecar runs it every `SWEEP_INTERVAL`
-(`run_forever`), tests call it with the `now` they need."""
+(`run_forever`), tests call it with the `now` they need. Idempotency keys go with
+`panamia purge`, whichever sidecars are installed."""
 
 import asyncio
 import logging
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from panamia.exchange import auctions, offers, transactions
 from panamia.exchange.states import transactions as table
 from panamia.resources import Resources
-from panamia.sidecar import idempotency
+from panamia.sidecar import background
 
 # Auctions end to the second the members watch; a sweep every 15 seconds closes them soon
 # after, and a bid after the end is refused by its own UPDATE whether or not it has run.
@@ -33,7 +34,6 @@ class Swept:
     offers_expired: int
     unpaid_cancelled: int
     auto_completed: int
-    keys_purged: int
 
     def __bool__(self) -> bool:
         return any(vars(self).values())
@@ -46,24 +46,17 @@ async def sweep(resources: Resources, now: datetime) -> Swept:
                                                now, BATCH_SIZE)
     completed = await transactions.sweep_batch(
         resources, "auto_complete", table.c.auto_complete_at <= now, now, MONEY_BATCH)
-    async with resources.db.begin() as session:
-        purged = await idempotency.purge_expired(session, now)
-    return Swept(closed, expired, cancelled, completed, purged)
+    return Swept(closed, expired, cancelled, completed)
 
 
 async def run_forever(resources: Resources, *, interval: float = SWEEP_INTERVAL,
                       stop: asyncio.Event | None = None) -> None:
     """Sweep until `stop` is set or the task is cancelled; keeps going through outages."""
-    stop = stop or asyncio.Event()
-    while not stop.is_set():
-        try:
-            swept = await sweep(resources, datetime.now(UTC))
-            if swept:
-                logger.info("exchange sweep: %s", swept)
-        except Exception as exc:  # noqa: BLE001 - the next sweep retries
-            logger.warning("exchange sweep failed (%s); retrying in %gs",
-                           type(exc).__name__, interval)
-        try:
-            await asyncio.wait_for(stop.wait(), interval)
-        except TimeoutError:
-            pass
+
+    async def sweep_now() -> None:
+        swept = await sweep(resources, datetime.now(UTC))
+        if swept:
+            logger.info("exchange sweep: %s", swept)
+
+    await background.repeat(sweep_now, interval=interval, stop=stop, logger=logger,
+                            name="exchange sweep")

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import logging.config
 import signal
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from panamia.cli_support import age, run_with_resources
+from panamia.logs import uvicorn_log_config
 from panamia.outbox import relay, service
 from panamia.resources import Resources
 
@@ -41,9 +43,8 @@ def relay_command(
         console.print("relaying; stop with Ctrl-C")
         await relay.run_forever(resources, batch_size=batch_size, interval=interval, stop=stop)
 
+    logging.config.dictConfig(uvicorn_log_config())
     run_with_resources("relay", forever)
-
-
 
 
 @outbox_app.command("status")

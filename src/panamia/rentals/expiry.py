@@ -1,5 +1,6 @@
 """The sweep: requests the owner did not answer within 48 hours, or before their start,
-expire (freeing their time at once), and idempotency keys older than 24 hours go.
+expire (freeing their time at once). Idempotency keys go with `panamia purge`, whichever
+sidecars are installed.
 
 `expire_unanswered(resources, now)` is the one use case; the sidecar runs the sweep every
 `SWEEP_INTERVAL` (`run_forever`), tests call it with the `now` they need. Any number of
@@ -14,7 +15,7 @@ from panamia.rentals import notices, queries
 from panamia.rentals.service import view
 from panamia.rentals.states import TRANSITIONS
 from panamia.resources import Resources
-from panamia.sidecar import idempotency
+from panamia.sidecar import background
 
 SWEEP_INTERVAL = 60.0
 BATCH_SIZE = 500
@@ -37,23 +38,14 @@ async def expire_unanswered(resources: Resources, now: datetime, *,
             return expired
 
 
-async def sweep(resources: Resources, now: datetime) -> tuple[int, int]:
-    """(requests expired, idempotency keys purged)."""
-    expired = await expire_unanswered(resources, now)
-    async with resources.db.begin() as session:
-        purged = await idempotency.purge_expired(session, now)
-    return len(expired), purged
+async def run_forever(resources: Resources, *, interval: float = SWEEP_INTERVAL,
+                      stop: asyncio.Event | None = None) -> None:
+    """Sweep until `stop` is set or the task is cancelled; keeps going through outages."""
 
+    async def sweep() -> None:
+        expired = await expire_unanswered(resources, datetime.now(UTC))
+        if expired:
+            logger.info("expired %d rental requests", len(expired))
 
-async def run_forever(resources: Resources, *, interval: float = SWEEP_INTERVAL) -> None:
-    """Sweep until the task is cancelled; keeps going through outages."""
-    while True:
-        try:
-            expired, purged = await sweep(resources, datetime.now(UTC))
-            if expired or purged:
-                logger.info("expired %d rental requests, purged %d idempotency keys",
-                            expired, purged)
-        except Exception as exc:  # noqa: BLE001 - the next sweep retries
-            logger.warning("rental sweep failed (%s); retrying in %gs",
-                           type(exc).__name__, interval)
-        await asyncio.sleep(interval)
+    await background.repeat(sweep, interval=interval, stop=stop, logger=logger,
+                            name="rental sweep")

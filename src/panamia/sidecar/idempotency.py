@@ -32,7 +32,7 @@ from typing import Annotated, Any
 
 from fastapi import Header
 from fastapi.responses import JSONResponse
-from sqlalchemy import ColumnElement, Text, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, Text, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -147,9 +147,3 @@ async def kept(
 def expired(now: datetime) -> ColumnElement[bool]:
     """The keys past their 24 hours, which `panamia purge` deletes in batches."""
     return keys.c.expires_at <= now
-
-
-async def purge_expired(session: AsyncSession, now: datetime) -> int:
-    """Delete the expired keys in one statement; `panamia purge` already does, in batches."""
-    result = await session.execute(delete(keys).where(expired(now)))
-    return result.rowcount

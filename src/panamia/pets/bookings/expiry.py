@@ -16,6 +16,7 @@ from panamia.pets.bookings import notices, queries
 from panamia.pets.bookings.service import view
 from panamia.pets.bookings.states import TRANSITIONS
 from panamia.resources import Resources
+from panamia.sidecar import background
 
 # A request is 48 hours long; being a minute late to expire it costs nothing, and a confirm
 # after the 48 hours is refused by its own UPDATE whether or not the sweep has run.
@@ -42,16 +43,11 @@ async def run_forever(
     resources: Resources, *, interval: float = SWEEP_INTERVAL, stop: asyncio.Event | None = None
 ) -> None:
     """Sweep until `stop` is set or the task is cancelled; keeps going through outages."""
-    stop = stop or asyncio.Event()
-    while not stop.is_set():
-        try:
-            expired = await expire_pending(resources.db, datetime.now(UTC))
-            if expired:
-                logger.info("expired %d booking requests", len(expired))
-        except Exception as exc:  # noqa: BLE001 - the next sweep retries
-            logger.warning("booking sweep failed (%s); retrying in %gs",
-                           type(exc).__name__, interval)
-        try:
-            await asyncio.wait_for(stop.wait(), interval)
-        except TimeoutError:
-            pass
+
+    async def sweep() -> None:
+        expired = await expire_pending(resources.db, datetime.now(UTC))
+        if expired:
+            logger.info("expired %d booking requests", len(expired))
+
+    await background.repeat(sweep, interval=interval, stop=stop, logger=logger,
+                            name="booking sweep")
