@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from panamia.work import background_tasks
 from tests.identity.factories import create_user
 from tests.notifications.factories import like, notify
 from tests.test_settings import CONFIG_NAMES
@@ -58,3 +59,18 @@ async def test_with_json_logs_a_delivery_is_one_json_line(committed, committed_s
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+async def test_every_background_task_returns_once_stop_is_set(committed):
+    tasks = background_tasks()
+    assert {f"{task.__module__}.{task.__name__}" for task in tasks} >= {
+        "panamia.outbox.relay.run_forever", "panamia.purge.run_forever",
+        "panamia.pets.bookings.expiry.run_forever", "panamia.rentals.expiry.run_forever",
+        "panamia.exchange.sweep.run_forever"}
+    stop = asyncio.Event()
+    running = [asyncio.create_task(task(committed, stop=stop)) for task in tasks]
+    await asyncio.sleep(0.5)
+    stop.set()
+    done, pending = await asyncio.wait(running, timeout=10)
+    assert not pending
+    assert [task.exception() for task in done] == [None] * len(tasks)
