@@ -1,6 +1,7 @@
 """What checking the session cookie costs: anonymous vs authenticated requests, one server.
 
-Run: `.venv/bin/python bench/session.py [--seconds 5] [--concurrency 32] [--rounds 2] [--profile]`
+Run: `.venv/bin/python bench/session.py [--seconds 5] [--concurrency 32] [--rounds 2] [--profile]
+[--through-topology]`
 
 It starts embedded PostgreSQL and SecantusDB when POSTGRES_URL / MONGODB_URL are unset (else
 it makes a throw-away database on the given servers and drops it at the end), migrates it,
@@ -34,6 +35,14 @@ How to read them:
 * `--profile` adds one more phase per route with the server under cProfile (CPU time) and
   prints where the server's time goes per request: by package and by function, and what
   authed adds to anon. cProfile inflates small calls, so read the shares, not the totals.
+* `--through-topology`: once the direct figures are measured, starts the production
+  topology of tests/fixtures/topology.py on the same databases (nginx with TLS, two
+  replicas of main with two workers each, PgBouncer in transaction mode, `panamia work`)
+  and runs the same phases, with the same load loop over TLS, against `GET
+  /api/auth/session` on main: `{}` without the cookie (no query), the cookie check and the
+  user with it, the production route nearest to /anon and /authed. It prints those figures
+  beside the direct ones and topology/direct for rps, p50, p99 and server CPU per request
+  (summed over every worker), with the CPU nginx and PgBouncer use per request.
 """
 
 import argparse
@@ -51,6 +60,9 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -310,15 +322,21 @@ class Phase:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def request_bytes(path: str, cookie: str | None) -> bytes:
-    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Accept: application/json"]
+def request_bytes(path: str, cookie: str | None, host: str = "127.0.0.1",
+                  cookie_name: str = COOKIE) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}", "Accept: application/json"]
     if cookie:
-        lines.append(f"Cookie: {COOKIE}={cookie}")
+        lines.append(f"Cookie: {cookie_name}={cookie}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-async def one_connection(port: int, request: bytes, deadline: float, phase: Phase) -> None:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+def loopback(port: int) -> Callable[[], Awaitable[tuple]]:
+    """Opens plain TCP connections to a server on this machine."""
+    return lambda: asyncio.open_connection("127.0.0.1", port)
+
+
+async def one_connection(connect, request: bytes, deadline: float, phase: Phase) -> None:
+    reader, writer = await connect()
     sock = writer.get_extra_info("socket")
     if sock is not None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -372,21 +390,24 @@ def postgres_cpu_seconds(pgdata: Path | None) -> float | None:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-async def load(port: int, path: str, cookie: str | None, seconds: float, concurrency: int,
-               server_pid: int, pgdata: Path | None) -> Phase:
+async def load(connect, path: str, request: bytes, seconds: float, concurrency: int,
+               meters: dict[str, Callable[[], float | None]]) -> Phase:
+    """`concurrency` connections sending `request` for `seconds`; `meters` read CPU seconds."""
     phase = Phase(path)
-    request = request_bytes(path, cookie)
-    before = (cpu_seconds(server_pid), postgres_cpu_seconds(pgdata), sum(os.times()[:2]))
+    before = {name: read() for name, read in meters.items()}
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*(one_connection(port, request, deadline, phase)
+    await asyncio.gather(*(one_connection(connect, request, deadline, phase)
                            for _ in range(concurrency)))
     phase.seconds = time.perf_counter() - started
-    after = (cpu_seconds(server_pid), postgres_cpu_seconds(pgdata), sum(os.times()[:2]))
-    names = ("server", "postgres", "load generator")
-    phase.cpu = {name: (b - a) / phase.seconds for name, a, b in zip(names, before, after)
-                 if a is not None and b is not None}
+    after = {name: read() for name, read in meters.items()}
+    phase.cpu = {name: (after[name] - before[name]) / phase.seconds for name in meters
+                 if before[name] is not None and after[name] is not None}
     return phase
+
+
+def load_generator_cpu_seconds() -> float:
+    return sum(os.times()[:2])
 
 
 async def control(port: int, path: str) -> dict:
@@ -426,11 +447,131 @@ async def wait_until_serving(port: int, process: subprocess.Popen, timeout: floa
 
 
 # --------------------------------------------------------------------------------------
+# Through the production topology (--through-topology)
+# --------------------------------------------------------------------------------------
+
+@contextmanager
+def production_topology(url: str, mongodb_url: str, mongodb_db: str) -> Iterator:
+    """The stack of tests/fixtures/topology.py on the bench's databases, with a real SMTP
+    server that keeps what it is sent; yields its `Topology`."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.fixtures.servers import Mailbox, smtp_relay
+    from tests.fixtures.topology import topology
+
+    with smtp_relay(Mailbox()) as smtp, topology(url, mongodb_url, mongodb_db, smtp.port,
+                                                  SECRET) as stack:
+        yield stack
+
+
+def with_children(roots: list[int]) -> list[int]:
+    found = list(roots)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(_stat(int(stat.parent.name))[1]) in roots:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def tree_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU so far of these processes (those that have exited count nothing)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            continue
+    return total
+
+
+def replica_pids(stack, service: str) -> list[int]:
+    """The service's replicas and their uvicorn workers."""
+    return with_children([process.pid for name, process in stack.processes.items()
+                          if name.startswith(f"{service}-")])
+
+
+def proxy_and_pooler_pids(stack) -> list[int]:
+    """nginx (master and worker) and PgBouncer: the processes started with a path in the
+    stack's scratch directory, and their children."""
+    roots = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if str(stack.scratch).encode() in cmdline.read_bytes():
+                roots.append(int(cmdline.parent.name))
+        except (OSError, ValueError):
+            continue
+    return with_children(roots)
+
+
+def topology_meters(stack, service: str, pgdata: Path | None) -> dict:
+    servers, front = replica_pids(stack, service), proxy_and_pooler_pids(stack)
+    return {"server": lambda: tree_cpu_seconds(servers),
+            "nginx+pgbouncer": lambda: tree_cpu_seconds(front),
+            "postgres": lambda: postgres_cpu_seconds(pgdata),
+            "load generator": load_generator_cpu_seconds}
+
+
+async def topology_phases(args, stack, cookie: str, pgdata: Path | None) -> tuple[Phase, Phase]:
+    """The direct phases again against `GET /api/auth/session` on main through nginx: `{}`
+    without the cookie (no query), the cookie check and the user with it; the production
+    route nearest to /anon and /authed."""
+    from tests.fixtures.topology import DOMAIN
+
+    meters = topology_meters(stack, "main", pgdata)
+    host = f"main.{DOMAIN}"
+
+    def phase(name: str, seconds: float):
+        request = request_bytes("/api/auth/session", cookie if name == "/authed" else None,
+                                host=host, cookie_name=f"__Secure-{COOKIE}")
+        return load(lambda: stack.open_connection("main"), name, request, seconds,
+                    args.concurrency, meters)
+
+    for name in ("/anon", "/authed"):
+        warm = await phase(name, args.warmup)
+        if warm.errors:
+            raise SystemExit(f"through the topology, {warm.errors} of {warm.requests} "
+                             f"{name} requests did not answer 200")
+    anon, authed = Phase("/anon"), Phase("/authed")
+    for _ in range(args.rounds):
+        for total, name in ((anon, "/anon"), (authed, "/authed")):
+            total.add(await phase(name, args.seconds))
+    return anon.finish(), authed.finish()
+
+
+# --------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
+
+
+def print_phases(*phases: Phase) -> None:
+    print(f"{'route':8} {'requests':>9} {'errors':>6} {'rps':>9} {'p50':>10} {'p99':>10}  cpu")
+    for done in phases:
+        cpu = ", ".join(f"{name} {share:.0%}" for name, share in done.cpu.items())
+        print(f"{done.route:8} {done.requests:9d} {done.errors:6d} {done.rps:9.0f} "
+              f"{ms(done.percentile(0.50)):>10} {ms(done.percentile(0.99)):>10}  {cpu}")
+
+
+def print_topology(direct: tuple[Phase, Phase], through: tuple[Phase, Phase]) -> None:
+    print("\nthrough the topology: GET /api/auth/session on main (no cookie for /anon), https "
+          "via nginx to 2 replicas x 2 workers, PgBouncer in transaction mode, `panamia work` "
+          "running; same connections, rounds and seconds")
+    print_phases(*through)
+    ratio = through[1].rps / through[0].rps if through[0].rps else float("nan")
+    print(f"ratio authed/anon: {ratio:.2f}")
+    print("topology/direct     rps    p50    p99  server CPU/req  (server = every worker)")
+    for one, other in zip(direct, through):
+        cpu_direct = one.cpu["server"] / one.rps
+        cpu_through = other.cpu["server"] / other.rps
+        front = other.cpu.get("nginx+pgbouncer", 0.0) * 1e6 / other.rps
+        print(f"{one.route:8} {other.rps / one.rps:14.2f} "
+              f"{other.percentile(0.5) / one.percentile(0.5):6.2f} "
+              f"{other.percentile(0.99) / one.percentile(0.99):6.2f} "
+              f"{cpu_through / cpu_direct:15.2f}  ({cpu_direct * 1e6:.0f} -> "
+              f"{cpu_through * 1e6:.0f} us; nginx+PgBouncer {front:.0f} us per request)")
 
 
 def print_round_trips(title: str, taken: dict, requests: int) -> None:
@@ -466,15 +607,19 @@ def print_profiles(anon: dict, authed: dict) -> None:
 # --------------------------------------------------------------------------------------
 
 async def run(args, port: int, cookie: str, process: subprocess.Popen,
-              pgdata: Path | None) -> None:
+              pgdata: Path | None, start_topology: Callable | None) -> None:
     await wait_until_serving(port, process)
     probe = await sequential(port, "/authed", cookie, 1)
     if probe != 1:
         raise SystemExit("GET /authed with the seeded session cookie did not answer 200")
 
+    meters = {"server": lambda: cpu_seconds(process.pid),
+              "postgres": lambda: postgres_cpu_seconds(pgdata),
+              "load generator": load_generator_cpu_seconds}
+
     def phase(path: str, seconds: float, concurrency: int):
-        return load(port, path, cookie if path == "/authed" else None, seconds, concurrency,
-                    process.pid, pgdata)
+        request = request_bytes(path, cookie if path == "/authed" else None)
+        return load(loopback(port), path, request, seconds, concurrency, meters)
 
     # Warm-up: fills the pool, prepares the statement on every connection, warms caches.
     for path in ("/anon", "/authed"):
@@ -503,15 +648,16 @@ async def run(args, port: int, cookie: str, process: subprocess.Popen,
             profiles.append((path, await control(
                 port, f"/_bench/profile/stop?requests={done.requests}")))
 
+    through = None
+    if start_topology:  # only now: its processes would take CPU from the direct phases
+        with start_topology() as stack:
+            through = await topology_phases(args, stack, cookie, pgdata)
+
     print(f"\nsession bench: {args.rounds} x {args.seconds:g} s per route, "
           f"{args.concurrency} keep-alive connections, 1 uvicorn worker, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f} at the end (other work on the machine "
           f"skews the figures)")
-    print(f"{'route':8} {'requests':>9} {'errors':>6} {'rps':>9} {'p50':>10} {'p99':>10}  cpu")
-    for done in (anon, authed):
-        cpu = ", ".join(f"{name} {share:.0%}" for name, share in done.cpu.items())
-        print(f"{done.route:8} {done.requests:9d} {done.errors:6d} {done.rps:9.0f} "
-              f"{ms(done.percentile(0.50)):>10} {ms(done.percentile(0.99)):>10}  {cpu}")
+    print_phases(anon, authed)
     ratio = authed.rps / anon.rps if anon.rps else float("nan")
     print(f"ratio authed/anon: {ratio:.2f} (target >= 0.5)")
     cpu_anon = anon.cpu["server"] * 1e6 / anon.rps
@@ -528,6 +674,8 @@ async def run(args, port: int, cookie: str, process: subprocess.Popen,
           f"(target 1)")
     if profiles:
         print_profiles(profiles[0][1], profiles[1][1])
+    if through:
+        print_topology((anon, authed), through)
 
 
 def main() -> None:
@@ -542,6 +690,8 @@ def main() -> None:
                         help="sequential authed requests for the round-trip count")
     parser.add_argument("--profile", action="store_true",
                         help="profile the server with cProfile in an extra phase per route")
+    parser.add_argument("--through-topology", action="store_true",
+                        help="also run the phases through nginx, replicas and PgBouncer")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -582,14 +732,16 @@ def main() -> None:
         settings = Settings(_env_file=None, postgres_url=url, mongodb_url=mongodb_url,
                             mongodb_db=name, auth_secret=SECRET, panamia_env="test")
         cookie = asyncio.run(seed(settings))
+        start_topology = (partial(production_topology, url, mongodb_url, name)
+                          if args.through_topology else None)
         process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--serve", str(port)], env=env,
         )
         try:
             import uvloop
-            uvloop.run(run(args, port, cookie, process, pgdata))
+            uvloop.run(run(args, port, cookie, process, pgdata, start_topology))
         except ImportError:
-            asyncio.run(run(args, port, cookie, process, pgdata))
+            asyncio.run(run(args, port, cookie, process, pgdata, start_topology))
     finally:
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)
