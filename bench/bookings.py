@@ -1,7 +1,7 @@
 """Booking requests under contention: our service against PostgreSQL alone and two other ways.
 
 Run: `.venv/bin/python bench/bookings.py [--requests 4000] [--concurrency 64] [--listings 200]
-[--workers 1] [--profile N]`
+[--workers 1] [--profile N] [--through-topology]`
 
 Starts embedded PostgreSQL and SecantusDB when POSTGRES_URL / MONGODB_URL are unset (else it
 uses a throw-away database on the given servers and drops it at the end), migrates it, makes
@@ -25,6 +25,13 @@ It prints requests per second, accepted and refused counts, and how many pairs o
 bookings of one listing share a night afterwards ("double bookings"), then a/b (target
 >= 0.3), b/c and the server's CPU per request (target <= 1 ms). It asserts nothing. All of
 it shares this machine's cores: read ratios.
+
+`--through-topology` adds (t) once (a) to (d) are measured: the production topology of
+tests/fixtures/topology.py on the same databases (nginx with TLS before two replicas of pets
+with two workers each, PgBouncer in transaction mode, `panamia work` relaying) takes the
+same warm-up and the same list from the same clients, over TLS, with the cookie names of
+https. Its row sits in the table; (t)/(a) compares throughput and the services' CPU per
+request (summed over every worker), and nginx and PgBouncer's CPU per request is printed.
 """
 
 import argparse
@@ -42,6 +49,8 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from session import loopback, production_topology, topology_meters, with_children
 
 SECRET = "bench-secret-" + "b" * 40
 WINDOW, LONGEST = 60, 7
@@ -108,8 +117,8 @@ async def recreate_database(server_url: str, name: str, *, drop_only: bool = Fal
 async def seed(url: str, listings: int, owners: int) -> tuple[list[tuple], list[tuple]]:
     """Sitters with a listing each, and owners with a session and a CSRF token each.
 
-    Returns (listing id, sitter id, price) per listing and (owner id, request headers) per
-    owner."""
+    Returns (listing id, sitter id, price) per listing and (owner id, request headers,
+    the same headers with the cookie names of https) per owner."""
     import asyncpg
 
     from panamia.identity.models import new_id
@@ -133,9 +142,10 @@ async def seed(url: str, listings: int, owners: int) -> tuple[list[tuple], list[
                 "INSERT INTO sessions (id, session_token, user_id, expires) "
                 "VALUES ($1, $2, $3, now() + interval '1 day')",
                 new_id(), session_token_hash(token, SECRET), owner)
-            cookie = (f"authjs.session-token={token}; "
-                      f"authjs.csrf-token={csrf_cookie_value(csrf, SECRET)}")
-            headers.append((owner, f"Cookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n"))
+            signed = csrf_cookie_value(csrf, SECRET)
+            headers.append((owner, *(f"Cookie: {prefix}authjs.session-token={token}; "
+                                     f"{prefix}authjs.csrf-token={signed}\r\n"
+                                     f"X-CSRF-Token: {csrf}\r\n" for prefix in ("", "__Secure-"))))
         await conn.execute(COPIES)
         return rows, headers
     finally:
@@ -173,21 +183,10 @@ def cpu_seconds(*pids: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def with_children(pid: int) -> list[int]:
-    found = [pid]
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
-
-
 def postgres_pids(pgdata: Path | None) -> list[int]:
     """The embedded postmaster and its children (none for an external server)."""
     try:
-        return with_children(int((pgdata / "postmaster.pid").read_text().split()[0]))
+        return with_children([int((pgdata / "postmaster.pid").read_text().split()[0])])
     except (TypeError, OSError, ValueError, IndexError):
         return []
 
@@ -216,10 +215,12 @@ async def drive(concurrency: int, work: list, one) -> tuple[Counter, float]:
     return codes, time.perf_counter() - started
 
 
-async def over_http(port: int, listings: list, owners: list, work: list, concurrency: int):
+async def over_http(connect, host: str, listings: list, headers: list[str], work: list,
+                    concurrency: int):
+    """Each client on its own keep-alive connection from `connect()`, with its own headers."""
     import json
 
-    streams = [await asyncio.open_connection("127.0.0.1", port) for _ in range(concurrency)]
+    streams = [await connect() for _ in range(concurrency)]
 
     async def one(index: int, item) -> str:
         listing, start, end = item
@@ -227,8 +228,8 @@ async def over_http(port: int, listings: list, owners: list, work: list, concurr
         body = json.dumps({"listingId": listings[listing][0], "startDate": start.isoformat(),
                            "endDate": end.isoformat(),
                            "pets": [{"name": "Rex", "species": "dog"}]}).encode()
-        writer.write(b"POST /bookings HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     + owners[index][1].encode()
+        writer.write(b"POST /bookings HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
+                     + headers[index].encode()
                      + b"Content-Type: application/json\r\nContent-Length: "
                      + str(len(body)).encode() + b"\r\n\r\n" + body)
         head = await reader.readuntil(b"\r\n\r\n")
@@ -345,14 +346,17 @@ async def run(args, url: str, mongodb_url: str, name: str, scratch: Path,
     results = []
 
     process, port = serve(url, mongodb_url, name, scratch, args.workers)
+    plain_headers = [lines for _, lines, _ in owners]
     try:
-        await over_http(port, listings, owners, warmup, args.concurrency)
+        await over_http(loopback(port), "127.0.0.1", listings, plain_headers, warmup,
+                        args.concurrency)
         await empty(url)
         a = Result(f"(a) POST /bookings over HTTP, our service ({args.workers} worker"
                    + ("s)" if args.workers > 1 else ")"))
-        servers, databases = with_children(process.pid), postgres_pids(pgdata)
+        servers, databases = with_children([process.pid]), postgres_pids(pgdata)
         before = cpu_seconds(*servers), cpu_seconds(*databases)
-        a.codes, a.seconds = await over_http(port, listings, owners, work, args.concurrency)
+        a.codes, a.seconds = await over_http(loopback(port), "127.0.0.1", listings,
+                                             plain_headers, work, args.concurrency)
         after = cpu_seconds(*servers), cpu_seconds(*databases)
         a.cpu = {"server": after[0] - before[0], "postgres": after[1] - before[1]}
         a.double = await double_bookings(url, "bookings")
@@ -371,10 +375,39 @@ async def run(args, url: str, mongodb_url: str, name: str, scratch: Path,
                                                   args.concurrency, approach)
         done.double = await double_bookings(url, table)
         results.append(done)
+    if args.through_topology:  # only now: its processes would take CPU from (a) to (d)
+        await empty(url)
+        with production_topology(url, mongodb_url, name) as stack:
+            results.append(await through_topology(args, stack, url, pgdata, listings, owners,
+                                                  warmup, work))
     if args.profile:
         await empty(url)
         await profile_in_process(args.profile, url, mongodb_url, name, listings, owners, work)
     return results
+
+
+async def through_topology(args, stack, url: str, pgdata: Path | None, listings: list,
+                           owners: list, warmup: list, work: list) -> Result:
+    """(a) again, through nginx with TLS to the two replicas of pets of the production
+    topology (two workers each), PgBouncer in transaction mode, `panamia work` relaying."""
+    from tests.fixtures.topology import DOMAIN, REPLICAS, WORKERS
+
+    def connect():
+        return stack.open_connection("pets")
+
+    host, headers = f"pets.{DOMAIN}", [lines for *_, lines in owners]
+    await over_http(connect, host, listings, headers, warmup, args.concurrency)
+    await empty(url)
+    done = Result(f"(t) (a) through nginx and PgBouncer ({REPLICAS} replicas x {WORKERS} "
+                  "workers)")
+    meters = topology_meters(stack, "pets", pgdata)
+    before = {name: read() for name, read in meters.items()}
+    done.codes, done.seconds = await over_http(connect, host, listings, headers, work,
+                                               args.concurrency)
+    after = {name: read() for name, read in meters.items()}
+    done.cpu = {name: after[name] - before[name] for name in meters if after[name] is not None}
+    done.double = await double_bookings(url, "bookings")
+    return done
 
 
 async def profile_in_process(count: int, url: str, mongodb_url: str, name: str,
@@ -396,7 +429,7 @@ async def profile_in_process(count: int, url: str, mongodb_url: str, name: str,
                         mongodb_db=name, auth_secret=SECRET, panamia_env="test",
                         background_work=False)
     resources = Resources.open(settings, "bench")
-    owner_id, lines = owners[0]
+    owner_id, lines, _ = owners[0]
     headers = dict(line.split(": ", 1) for line in lines.strip().split("\r\n"))
     headers["Content-Type"] = "application/json"
     bodies = [json.dumps({"listingId": listings[i][0], "startDate": start.isoformat(),
@@ -442,7 +475,7 @@ def report(args, results: list[Result]) -> None:
         accepted, refused = r.codes.get("201", 0), r.codes.get("409", 0)
         other = sum(r.codes.values()) - accepted - refused
         print(f"{r.name:64} {r.rps:7.0f} {accepted:9d} {refused:8d} {other:6d} {r.double:16d}")
-    a, b, c, _ = results
+    a, b, c = results[:3]
     print(f"a/b: {a.rps / b.rps:.2f} (target >= 0.3)   b/c: {b.rps / c.rps:.2f}")
     requests = sum(a.codes.values())
     postgres = (f", PostgreSQL {a.cpu['postgres'] * 1e3 / requests:.2f} ms"
@@ -452,6 +485,14 @@ def report(args, results: list[Result]) -> None:
           "the server used "
           f"{a.cpu['server'] / a.seconds:.0%} of a core (load average now "
           f"{os.getloadavg()[0]:.1f}: other work on the machine skews every figure)")
+    if len(results) > 4:
+        t = results[4]
+        server_a = a.cpu["server"] * 1e3 / requests
+        server_t, front = (t.cpu[name] * 1e3 / sum(t.codes.values())
+                           for name in ("server", "nginx+pgbouncer"))
+        print(f"(t)/(a): rps {t.rps / a.rps:.2f}, server CPU per request "
+              f"{server_t / server_a:.2f} ({server_a:.2f} -> {server_t:.2f} ms, summed over "
+              f"every worker); nginx and PgBouncer use {front:.2f} ms per request")
 
 
 def main() -> None:
@@ -461,6 +502,8 @@ def main() -> None:
     parser.add_argument("--listings", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers for (a)")
+    parser.add_argument("--through-topology", action="store_true",
+                        help="also (a) through nginx, two replicas and PgBouncer: (t)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="also profile N bookings in this process (see profile_in_process)")
     args = parser.parse_args()

@@ -464,6 +464,7 @@ def production_topology(url: str, mongodb_url: str, mongodb_db: str) -> Iterator
 
 
 def with_children(roots: list[int]) -> list[int]:
+    """These processes and their children."""
     found = list(roots)
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
