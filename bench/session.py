@@ -475,7 +475,7 @@ def with_children(roots: list[int]) -> list[int]:
     return found
 
 
-def tree_cpu_seconds(pids: list[int]) -> float:
+def total_cpu_seconds(pids: list[int]) -> float:
     """User + system CPU so far of these processes (those that have exited count nothing)."""
     total = 0.0
     for pid in pids:
@@ -507,8 +507,8 @@ def proxy_and_pooler_pids(stack) -> list[int]:
 
 def topology_meters(stack, service: str, pgdata: Path | None) -> dict:
     servers, front = replica_pids(stack, service), proxy_and_pooler_pids(stack)
-    return {"server": lambda: tree_cpu_seconds(servers),
-            "nginx+pgbouncer": lambda: tree_cpu_seconds(front),
+    return {"server": lambda: total_cpu_seconds(servers),
+            "nginx+pgbouncer": lambda: total_cpu_seconds(front),
             "postgres": lambda: postgres_cpu_seconds(pgdata),
             "load generator": load_generator_cpu_seconds}
 
