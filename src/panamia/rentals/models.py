@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     Numeric,
     String,
@@ -57,6 +58,9 @@ class RentalItem(Timestamped, Base):
         CheckConstraint("char_length(title) BETWEEN 1 AND 120", name="title_length"),
         # A rental proves by foreign key that its owner_id is the item's owner.
         UniqueConstraint("id", "owner_id", name="uq_rental_items_id_owner_id"),
+        # Browsing: available items, newest first.
+        Index("ix_rental_items_available_created_at", text("created_at DESC"), "id",
+              postgresql_where=text("available")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
