@@ -10,9 +10,7 @@ confirmed rental holding its fee and deposit.
 """
 
 import asyncio
-import os
 import random
-import signal
 import subprocess
 import sys
 from collections import Counter
@@ -23,9 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from panamia.resources import Resources
-from tests.fixtures.http import signed_in_cookies
-from tests.fixtures.servers import free_port, wait_until_healthy
+from tests.fixtures.served import browser_headers, environment, served
 from tests.identity.factories import create_user
 from tests.rentals.factories import create_item, fund
 
@@ -61,49 +57,12 @@ def storm(committed_rentals):
     return committed_rentals
 
 
-def environment(resources: Resources, tmp_path, name: str, port: int) -> dict[str, str]:
-    settings = resources.settings
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AUTH_", "PANAMIA_", "POSTGRES_", "MONGODB_", "SMTP_"))}
-    return env | {
-        "PANAMIA_ENV": "test", "PANAMIA_DATA_DIR": str(tmp_path / name),
-        "POSTGRES_URL": settings.postgres_url, "MONGODB_URL": settings.mongodb_url,
-        "MONGODB_DB": settings.mongodb_db, "AUTH_SECRET": settings.auth_secret,
-        "AUTH_URL": f"http://127.0.0.1:{port}",
-    }
-
-
 @pytest.fixture
 async def servers(tmp_path, storm):
     """Two served rentals sidecars; yields their base URLs, then stops them and checks
     their logs for tracebacks."""
-    started = []
-    for name in ("a", "b"):
-        port, log = free_port(), tmp_path / f"{name}.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "panamia", "serve", "rentals", "--port", str(port)],
-                env=environment(storm, tmp_path, name, port), cwd=tmp_path,
-                stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT)
-        started.append((process, port, str(log)))
-    try:
-        await asyncio.gather(*(asyncio.to_thread(wait_until_healthy, *s) for s in started))
-        yield [f"http://127.0.0.1:{port}" for _, port, _ in started]
-    finally:
-        for process, _, _ in started:
-            process.send_signal(signal.SIGTERM)
-        for process, _, log in started:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            assert "Traceback" not in open(log).read(), open(log).read()
-
-
-async def browser_headers(resources: Resources, user_id: str) -> dict[str, str]:
-    cookies, headers = await signed_in_cookies(resources, user_id)
-    return {**headers, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+    async with served("rentals", storm.settings, tmp_path) as urls:
+        yield urls
 
 
 @pytest.fixture
@@ -179,6 +138,6 @@ async def test_storm(servers, crowd, storm, tmp_path, seed):
                     "end": datetime.fromisoformat(asked["endsAt"])})).scalar_one() >= 1
     checked = await asyncio.to_thread(
         subprocess.run, [sys.executable, "-m", "panamia", "ledger", "check"],
-        env=environment(storm, tmp_path, "cli", free_port()),
+        env=environment(storm.settings, tmp_path / "cli"),
         capture_output=True, text=True, timeout=120)
     assert checked.returncode == 0, checked.stdout + checked.stderr
