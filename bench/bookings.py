@@ -38,19 +38,16 @@ import argparse
 import asyncio
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from session import loopback, production_topology, topology_meters, with_children
+from databases import bench_databases
+from session import loopback, production_topology, stop, topology_meters, with_children
 
 SECRET = "bench-secret-" + "b" * 40
 WINDOW, LONGEST = 60, 7
@@ -93,25 +90,9 @@ DOUBLE = """
 """
 
 
-def with_database(server_url: str, name: str) -> str:
-    return urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
-
-
 def plain(url: str) -> str:
     """asyncpg takes postgresql:// URLs without SQLAlchemy's driver suffix."""
     return url.replace("postgresql+asyncpg://", "postgresql://")
-
-
-async def recreate_database(server_url: str, name: str, *, drop_only: bool = False) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(plain(server_url))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 async def seed(url: str, listings: int, owners: int) -> tuple[list[tuple], list[tuple]]:
@@ -150,16 +131,6 @@ async def seed(url: str, listings: int, owners: int) -> tuple[list[tuple], list[
         return rows, headers
     finally:
         await conn.close()
-
-
-async def drop_mongo_database(url: str, name: str) -> None:
-    from panamia.db.mongo import create_client
-
-    client = create_client(url, "bench")
-    try:
-        await client.drop_database(name)
-    finally:
-        await client.close()
 
 
 def draw(count: int, listings: int, rng: random.Random) -> list[tuple[int, date, date]]:
@@ -215,20 +186,16 @@ async def drive(concurrency: int, work: list, one) -> tuple[Counter, float]:
     return codes, time.perf_counter() - started
 
 
-async def over_http(connect, host: str, listings: list, headers: list[str], work: list,
-                    concurrency: int):
-    """Each client on its own keep-alive connection from `connect()`, with its own headers."""
-    import json
-
+async def post_json(connect, host: str, headers: list[str], work: list, concurrency: int,
+                    request) -> tuple[Counter, float]:
+    """Each client on its own keep-alive connection from `connect()`, with its own headers,
+    POSTs `request(item)` = (path, JSON body as bytes) for its share of `work`; the statuses."""
     streams = [await connect() for _ in range(concurrency)]
 
     async def one(index: int, item) -> str:
-        listing, start, end = item
+        path, body = request(item)
         reader, writer = streams[index]
-        body = json.dumps({"listingId": listings[listing][0], "startDate": start.isoformat(),
-                           "endDate": end.isoformat(),
-                           "pets": [{"name": "Rex", "species": "dog"}]}).encode()
-        writer.write(b"POST /bookings HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
+        writer.write(f"POST {path} HTTP/1.1\r\nHost: {host}\r\n".encode()
                      + headers[index].encode()
                      + b"Content-Type: application/json\r\nContent-Length: "
                      + str(len(body)).encode() + b"\r\n\r\n" + body)
@@ -242,6 +209,20 @@ async def over_http(connect, host: str, listings: list, headers: list[str], work
     finally:
         for _, writer in streams:
             writer.close()
+
+
+async def over_http(connect, host: str, listings: list, headers: list[str], work: list,
+                    concurrency: int):
+    import json
+
+    def booking(item) -> tuple[str, bytes]:
+        listing, start, end = item
+        return "/bookings", json.dumps({
+            "listingId": listings[listing][0], "startDate": start.isoformat(),
+            "endDate": end.isoformat(), "pets": [{"name": "Rex", "species": "dog"}],
+        }).encode()
+
+    return await post_json(connect, host, headers, work, concurrency, booking)
 
 
 async def straight(url: str, listings: list, owners: list, work: list, concurrency: int,
@@ -324,16 +305,6 @@ def serve(url: str, mongodb_url: str, name: str, scratch: Path,
             pass
         time.sleep(0.2)
     raise SystemExit("the pets sidecar did not become healthy in 60 s")
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    if process is not None and process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 async def run(args, url: str, mongodb_url: str, name: str, scratch: Path,
@@ -508,41 +479,9 @@ def main() -> None:
                         help="also profile N bookings in this process (see profile_in_process)")
     args = parser.parse_args()
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-    from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres
-    from panamia.schema import deploy
-
-    scratch = Path(tempfile.mkdtemp(prefix="panamia-bench-"))
-    started: list = []
-    name = f"panamia_bench_{uuid.uuid4().hex[:8]}"
-    server_url, mongodb_url = os.environ.get("POSTGRES_URL"), os.environ.get("MONGODB_URL")
-    created, pgdata = False, None
-    try:
-        if not server_url:
-            postgres = EmbeddedPostgres(scratch)
-            server_url = postgres.start(database="postgres")
-            started.append(postgres)
-            pgdata = postgres.pgdata
-        if not mongodb_url:
-            mongo = EmbeddedMongo(None, sync_on_commit=False)
-            mongodb_url = mongo.start(preferred_port=None)
-            started.append(mongo)
-        asyncio.run(recreate_database(server_url, name))
-        created = True
-        url = with_database(server_url, name)
-        deploy.upgrade(url)
-        report(args, asyncio.run(run(args, url, mongodb_url, name, scratch, pgdata)))
-    finally:
-        if created:
-            try:
-                asyncio.run(recreate_database(server_url, name, drop_only=True))
-                if os.environ.get("MONGODB_URL"):
-                    asyncio.run(drop_mongo_database(mongodb_url, name))
-            except Exception as exc:  # noqa: BLE001 - report, keep cleaning up
-                print(f"could not drop the bench databases {name}: {exc}", file=sys.stderr)
-        while started:
-            started.pop().stop()
-        shutil.rmtree(scratch, ignore_errors=True)
+    with bench_databases() as dbs:
+        report(args, asyncio.run(run(args, dbs.url, dbs.mongodb_url, dbs.name, dbs.scratch,
+                                     dbs.pgdata)))
 
 
 if __name__ == "__main__":

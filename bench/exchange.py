@@ -26,19 +26,17 @@ import argparse
 import asyncio
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 # Run as a script, this file's folder is on the path: the bookings bench's plumbing is shared.
-from bookings import drive, recreate_database, with_database
+from bookings import drive, post_json
+from databases import bench_databases
 
 SECRET = "bench-secret-" + "e" * 40
 
@@ -95,26 +93,13 @@ def draw(count: int, auctions: int, bidders: int, rng: random.Random) -> list[tu
 
 async def over_http(port: int, auctions: list, headers: list, work: list, concurrency: int):
     """Each client bids as its own bidder (the drawn bidder is for (b), which needs none)."""
-    streams = [await asyncio.open_connection("127.0.0.1", port) for _ in range(concurrency)]
 
-    async def one(index: int, item) -> str:
+    def bid(item) -> tuple[str, bytes]:
         auction, _, amount = item
-        reader, writer = streams[index]
-        body = f'{{"amount": "{amount}"}}'.encode()
-        writer.write(f"POST /listings/{auctions[auction]}/bids HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                     .encode() + headers[index].encode()
-                     + b"Content-Type: application/json\r\nContent-Length: "
-                     + str(len(body)).encode() + b"\r\n\r\n" + body)
-        head = await reader.readuntil(b"\r\n\r\n")
-        at = head.lower().find(b"content-length:")
-        await reader.readexactly(int(head[at + 15:head.index(b"\r\n", at)]))
-        return head[9:12].decode()
+        return f"/listings/{auctions[auction]}/bids", f'{{"amount": "{amount}"}}'.encode()
 
-    try:
-        return await drive(concurrency, work, one)
-    finally:
-        for _, writer in streams:
-            writer.close()
+    return await post_json(lambda: asyncio.open_connection("127.0.0.1", port), "127.0.0.1",
+                           headers, work, concurrency, bid)
 
 
 async def straight(url: str, auctions: list, bidders: list, work: list, concurrency: int):
@@ -224,35 +209,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-    from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres
-    from panamia.schema import deploy
-
-    scratch = Path(tempfile.mkdtemp(prefix="panamia-bench-"))
-    started: list = []
-    name = f"panamia_bench_{uuid.uuid4().hex[:8]}"
-    server_url, mongodb_url = os.environ.get("POSTGRES_URL"), os.environ.get("MONGODB_URL")
-    created = False
-    try:
-        if not server_url:
-            postgres = EmbeddedPostgres(scratch)
-            server_url = postgres.start(database="postgres")
-            started.append(postgres)
-        if not mongodb_url:
-            mongo = EmbeddedMongo(None, sync_on_commit=False)
-            mongodb_url = mongo.start(preferred_port=None)
-            started.append(mongo)
-        asyncio.run(recreate_database(server_url, name))
-        created = True
-        url = with_database(server_url, name)
-        deploy.upgrade(url)
-        report(args, asyncio.run(run(args, url, mongodb_url, name, scratch)))
-    finally:
-        if created:
-            asyncio.run(recreate_database(server_url, name, drop_only=True))
-        while started:
-            started.pop().stop()
-        shutil.rmtree(scratch, ignore_errors=True)
+    with bench_databases() as dbs:
+        report(args, asyncio.run(run(args, dbs.url, dbs.mongodb_url, dbs.name, dbs.scratch)))
 
 
 if __name__ == "__main__":

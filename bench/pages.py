@@ -21,29 +21,22 @@ asserts nothing.
 import argparse
 import asyncio
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
 
+from databases import bench_databases
+from session import stop
+
 SECRET = "bench-secret-" + "p" * 40
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 JSON = {"Accept": "application/json"}
 LISTING = "demo-listing-devon"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def prepare(settings) -> None:
@@ -55,19 +48,6 @@ async def prepare(settings) -> None:
         await demo.seed(resources)
     finally:
         await resources.close()
-
-
-async def recreate(server_url: str, url: str, name: str, *, drop_only: bool = False) -> None:
-    from sqlalchemy import text
-
-    from panamia.db.postgres import create_engine
-
-    engine = create_engine(server_url, "bench", isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if not drop_only:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    await engine.dispose()
 
 
 def serve(service: str, port: int, env: dict, scratch: Path) -> subprocess.Popen:
@@ -149,68 +129,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=300)
     args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-    from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres
-    from panamia.schema import migrate
+    from panamia.db.embedded import free_port
     from panamia.settings import Settings
 
-    scratch = Path(tempfile.mkdtemp(prefix="panamia-bench-pages-"))
-    started, processes = [], []
-    name = f"panamia_bench_pages_{uuid.uuid4().hex[:8]}"
-    server_url, mongodb_url = os.environ.get("POSTGRES_URL"), os.environ.get("MONGODB_URL")
-    created = False
-    try:
-        if not server_url:
-            postgres = EmbeddedPostgres(scratch)
-            server_url = postgres.start(database="postgres")
-            started.append(postgres)
-        if not mongodb_url:
-            mongo = EmbeddedMongo(None, sync_on_commit=False)
-            mongodb_url = mongo.start(preferred_port=None)
-            started.append(mongo)
-        base, _, query = server_url.partition("?")
-        url = base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
-        asyncio.run(recreate(server_url, url, name))
-        created = True
-        migrate.upgrade(url)
-        main_port, pets_port = free_port(), free_port()
-        settings = Settings(
-            panamia_env="development", postgres_url=url, mongodb_url=mongodb_url,
-            mongodb_db=name, auth_secret=SECRET, auth_url=f"http://127.0.0.1:{main_port}",
-            pets_url=f"http://127.0.0.1:{pets_port}", _env_file=None,
-        )
-        asyncio.run(prepare(settings))
-        names = ("PANAMIA_", "AUTH_", "POSTGRES_", "MONGODB_", "SMTP_", "PETS_URL")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(names)}
-        env.update(PANAMIA_ENV="development", PANAMIA_DATA_DIR=str(scratch),
-                   AUTH_SECRET=SECRET, POSTGRES_URL=url, MONGODB_URL=mongodb_url,
-                   MONGODB_DB=name, AUTH_URL=settings.auth_url, PETS_URL=settings.pets_url)
-        for service, port, target in (("main", main_port, settings.auth_url),
-                                      ("pets", pets_port, settings.pets_url)):
-            processes.append(serve(service, port, env, scratch))
-            asyncio.run(wait_for(target, processes[-1]))
-        report(asyncio.run(measure(settings.auth_url, settings.pets_url, args.rounds)),
-               args.rounds)
-    finally:
-        for process in processes:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if created:
-            try:
-                asyncio.run(recreate(server_url, url, name, drop_only=True))
-                if os.environ.get("MONGODB_URL"):
-                    from pymongo import MongoClient
-
-                    MongoClient(mongodb_url).drop_database(name)
-            except Exception as exc:  # noqa: BLE001 - report, keep cleaning up
-                print(f"could not drop the bench databases {name}: {exc}", file=sys.stderr)
-        while started:
-            started.pop().stop()
-        shutil.rmtree(scratch, ignore_errors=True)
+    processes = []
+    with bench_databases("panamia-bench-pages") as dbs:
+        url, mongodb_url, name, scratch = dbs.url, dbs.mongodb_url, dbs.name, dbs.scratch
+        try:
+            main_port, pets_port = free_port(), free_port()
+            settings = Settings(
+                panamia_env="development", postgres_url=url, mongodb_url=mongodb_url,
+                mongodb_db=name, auth_secret=SECRET, auth_url=f"http://127.0.0.1:{main_port}",
+                pets_url=f"http://127.0.0.1:{pets_port}", _env_file=None,
+            )
+            asyncio.run(prepare(settings))
+            names = ("PANAMIA_", "AUTH_", "POSTGRES_", "MONGODB_", "SMTP_", "PETS_URL")
+            env = {k: v for k, v in os.environ.items() if not k.startswith(names)}
+            env.update(PANAMIA_ENV="development", PANAMIA_DATA_DIR=str(scratch),
+                       AUTH_SECRET=SECRET, POSTGRES_URL=url, MONGODB_URL=mongodb_url,
+                       MONGODB_DB=name, AUTH_URL=settings.auth_url, PETS_URL=settings.pets_url)
+            for service, port, target in (("main", main_port, settings.auth_url),
+                                          ("pets", pets_port, settings.pets_url)):
+                processes.append(serve(service, port, env, scratch))
+                asyncio.run(wait_for(target, processes[-1]))
+            report(asyncio.run(measure(settings.auth_url, settings.pets_url, args.rounds)),
+                   args.rounds)
+        finally:
+            for process in processes:
+                stop(process)
 
 
 if __name__ == "__main__":

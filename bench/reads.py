@@ -24,26 +24,24 @@ It prints figures and asserts nothing. Shares `bench/session.py`'s load generato
 import argparse
 import asyncio
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pymongo import AsyncMongoClient, monitoring
+from databases import bench_databases
 from session import (
     COOKIE,
     Phase,
     count_round_trips,
     load,
+    loopback,
     ms,
-    recreate_database,
-    with_database,
+    request_bytes,
+    stop,
 )
 
 SECRET = "bench-secret-" + "r" * 40
@@ -94,7 +92,7 @@ async def seed(settings) -> tuple[str, str]:
     from panamia.identity.models import User, new_id
     from panamia.identity.tokens import session_token_hash
     from panamia.profiles.service import ensure_profile
-    from panamia.schema.mongo_indexes import ensure_indexes
+    from panamia.sidecar.registry import ensure_indexes
 
     resources = open_resources(settings)
     try:
@@ -198,14 +196,6 @@ async def count_per_request(settings, token: str, count: int) -> dict[str, dict]
     return results
 
 
-async def drop_mongo_database(url: str, name: str) -> None:
-    client = AsyncMongoClient(url)
-    try:
-        await client.drop_database(name)
-    finally:
-        await client.close()
-
-
 async def wait_until_serving(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
     import httpx
 
@@ -228,7 +218,7 @@ def row(label: str, phase: Phase) -> str:
             f"{ms(phase.percentile(0.50)):>10} {ms(phase.percentile(0.99)):>10}")
 
 
-async def run(args, settings, port, process, pgdata, token, token_hash) -> None:
+async def run(args, settings, port, process, token, token_hash) -> None:
     from panamia.resources import Resources
 
     await wait_until_serving(port, process)
@@ -237,7 +227,8 @@ async def run(args, settings, port, process, pgdata, token, token_hash) -> None:
     print(f"{'phase':24} {'requests':>9} {'errors':>6} {'rps':>9} {'p50':>10} {'p99':>10}")
 
     async def over_http(path: str, cookie: str | None, seconds: float) -> Phase:
-        return await load(port, path, cookie, seconds, args.concurrency, process.pid, pgdata)
+        return await load(loopback(port), path, request_bytes(path, cookie), seconds,
+                          args.concurrency, {})
 
     for label, path in PAGES.items():
         await over_http(path, None, args.warmup)
@@ -276,63 +267,26 @@ def main() -> None:
                         help="sequential requests for the round-trip count")
     args = parser.parse_args()
 
-    from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres, free_port
-    from panamia.schema import migrate
+    from panamia.db.embedded import free_port
     from panamia.settings import Settings
 
-    scratch = Path(tempfile.mkdtemp(prefix="panamia-reads-"))
-    started: list = []
-    name = f"panamia_bench_{uuid.uuid4().hex[:8]}"
-    server_url = os.environ.get("POSTGRES_URL")
-    mongodb_url = os.environ.get("MONGODB_URL")
-    pgdata = process = None
-    created = False
-    try:
-        if not server_url:
-            postgres = EmbeddedPostgres(scratch)
-            server_url = postgres.start(database="postgres")
-            started.append(postgres)
-            pgdata = postgres.pgdata
-        if not mongodb_url:
-            mongo = EmbeddedMongo(None, sync_on_commit=False)
-            mongodb_url = mongo.start(preferred_port=None)
-            started.append(mongo)
-        asyncio.run(recreate_database(server_url, name))
-        created = True
-        url = with_database(server_url, name)
-        migrate.upgrade(url)
-
+    with bench_databases("panamia-reads") as dbs:
         port = free_port()
-        values = {"POSTGRES_URL": url, "MONGODB_URL": mongodb_url, "MONGODB_DB": name,
-                  "AUTH_SECRET": SECRET, "PANAMIA_ENV": "test",
-                  "AUTH_URL": f"http://127.0.0.1:{port}", "PANAMIA_DATA_DIR": str(scratch)}
+        values = {"POSTGRES_URL": dbs.url, "MONGODB_URL": dbs.mongodb_url,
+                  "MONGODB_DB": dbs.name, "AUTH_SECRET": SECRET, "PANAMIA_ENV": "test",
+                  "AUTH_URL": f"http://127.0.0.1:{port}", "PANAMIA_DATA_DIR": str(dbs.scratch)}
         settings = Settings(_env_file=None, **{k.lower(): v for k, v in values.items()})
         token, token_hash = asyncio.run(seed(settings))
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "panamia.apps.main:create_app", "--factory",
              "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
              "--no-access-log"],
-            env={**os.environ, **values}, cwd=scratch,
+            env={**os.environ, **values}, cwd=dbs.scratch,
         )
-        asyncio.run(run(args, settings, port, process, pgdata, token, token_hash))
-    finally:
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if created:
-            try:
-                asyncio.run(recreate_database(server_url, name, drop_only=True))
-            except Exception as exc:  # noqa: BLE001 - report, keep cleaning up
-                print(f"could not drop database {name}: {exc}", file=sys.stderr)
-        if created and os.environ.get("MONGODB_URL"):
-            asyncio.run(drop_mongo_database(mongodb_url, name))
-        while started:
-            started.pop().stop()
-        shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            asyncio.run(run(args, settings, port, process, token, token_hash))
+        finally:
+            stop(process)
 
 
 if __name__ == "__main__":

@@ -50,21 +50,19 @@ import asyncio
 import cProfile
 import os
 import pstats
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from databases import bench_databases
 
 SECRET = "bench-secret-" + "b" * 40
 COOKIE = "authjs.session-token"
@@ -227,38 +225,14 @@ def serve(port: int) -> None:
     )).run()
 
 
-# --------------------------------------------------------------------------------------
-# Databases
-# --------------------------------------------------------------------------------------
-
-def with_database(server_url: str, name: str) -> str:
-    parts = urlsplit(server_url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-async def recreate_database(server_url: str, name: str, *, drop_only: bool = False) -> None:
-    from sqlalchemy import text
-
-    from panamia.db.postgres import create_engine
-
-    engine = create_engine(server_url, "bench", isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            if not drop_only:
-                await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        await engine.dispose()
-
-
-async def drop_mongo_database(url: str, name: str) -> None:
-    from panamia.db.mongo import create_client
-
-    client = create_client(url, "bench")
-    try:
-        await client.drop_database(name)
-    finally:
-        await client.close()
+def stop(process: subprocess.Popen | None) -> None:
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 async def seed(settings) -> str:
@@ -699,33 +673,11 @@ def main() -> None:
         serve(args.serve)
         return
 
-    from panamia.db.embedded import EmbeddedMongo, EmbeddedPostgres, free_port
-    from panamia.schema import deploy
+    from panamia.db.embedded import free_port
     from panamia.settings import Settings
 
-    scratch = Path(tempfile.mkdtemp(prefix="panamia-bench-"))
-    started: list = []
-    name = f"panamia_bench_{uuid.uuid4().hex[:8]}"
-    server_url = os.environ.get("POSTGRES_URL")
-    mongodb_url = os.environ.get("MONGODB_URL")
-    pgdata = None
-    process = None
-    created = False
-    try:
-        if not server_url:
-            postgres = EmbeddedPostgres(scratch)
-            server_url = postgres.start(database="postgres")
-            started.append(postgres)
-            pgdata = postgres.pgdata
-        if not mongodb_url:
-            mongo = EmbeddedMongo(None, sync_on_commit=False)
-            mongodb_url = mongo.start(preferred_port=None)
-            started.append(mongo)
-        asyncio.run(recreate_database(server_url, name))
-        created = True
-        url = with_database(server_url, name)
-        deploy.upgrade(url)
-
+    with bench_databases() as dbs:
+        url, mongodb_url, name, scratch = dbs.url, dbs.mongodb_url, dbs.name, dbs.scratch
         port = free_port()
         env = {**os.environ, "POSTGRES_URL": url, "MONGODB_URL": mongodb_url,
                "MONGODB_DB": name, "AUTH_SECRET": SECRET, "PANAMIA_ENV": "test",
@@ -739,28 +691,13 @@ def main() -> None:
             [sys.executable, str(Path(__file__).resolve()), "--serve", str(port)], env=env,
         )
         try:
-            import uvloop
-            uvloop.run(run(args, port, cookie, process, pgdata, start_topology))
-        except ImportError:
-            asyncio.run(run(args, port, cookie, process, pgdata, start_topology))
-    finally:
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
             try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if created:
-            try:
-                asyncio.run(recreate_database(server_url, name, drop_only=True))
-                if os.environ.get("MONGODB_URL"):
-                    asyncio.run(drop_mongo_database(mongodb_url, name))
-            except Exception as exc:  # noqa: BLE001 - report, keep cleaning up
-                print(f"could not drop the bench databases {name}: {exc}", file=sys.stderr)
-        while started:
-            started.pop().stop()
-        shutil.rmtree(scratch, ignore_errors=True)
+                import uvloop
+                uvloop.run(run(args, port, cookie, process, dbs.pgdata, start_topology))
+            except ImportError:
+                asyncio.run(run(args, port, cookie, process, dbs.pgdata, start_topology))
+        finally:
+            stop(process)
 
 
 if __name__ == "__main__":
