@@ -279,32 +279,32 @@ async def empty(url: str) -> None:
         await conn.close()
 
 
-def serve(url: str, mongodb_url: str, name: str, scratch: Path,
-          workers: int) -> tuple[subprocess.Popen, int]:
+def serve(service: str, url: str, mongodb_url: str, name: str, scratch: Path, secret: str,
+          *options: str) -> tuple[subprocess.Popen, int]:
+    """`panamia serve <service> <options>` on a free port, once it answers /health."""
     import httpx
 
     from panamia.db.embedded import free_port
 
     port = free_port()
     env = {**os.environ, "POSTGRES_URL": url, "MONGODB_URL": mongodb_url, "MONGODB_DB": name,
-           "AUTH_SECRET": SECRET, "PANAMIA_ENV": "test", "AUTH_URL": f"http://127.0.0.1:{port}",
+           "AUTH_SECRET": secret, "PANAMIA_ENV": "test", "AUTH_URL": f"http://127.0.0.1:{port}",
            "PANAMIA_DATA_DIR": str(scratch)}
     env.pop("SMTP_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "panamia", "serve", "pets", "--port", str(port),
-         "--workers", str(workers), "--no-background"], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        [sys.executable, "-m", "panamia", "serve", service, "--port", str(port), *options],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"the pets sidecar exited with status {process.returncode}")
+            raise SystemExit(f"panamia serve {service} exited with status {process.returncode}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
                 return process, port
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    raise SystemExit("the pets sidecar did not become healthy in 60 s")
+    raise SystemExit(f"panamia serve {service} did not become healthy in 60 s")
 
 
 async def run(args, url: str, mongodb_url: str, name: str, scratch: Path,
@@ -316,7 +316,8 @@ async def run(args, url: str, mongodb_url: str, name: str, scratch: Path,
               for i, start, end in draw(args.concurrency * 8, args.listings, rng)]
     results = []
 
-    process, port = serve(url, mongodb_url, name, scratch, args.workers)
+    process, port = serve("pets", url, mongodb_url, name, scratch, SECRET,
+                          "--workers", str(args.workers), "--no-background")
     plain_headers = [lines for _, lines, _ in owners]
     try:
         await over_http(loopback(port), "127.0.0.1", listings, plain_headers, warmup,

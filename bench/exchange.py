@@ -26,17 +26,14 @@ import argparse
 import asyncio
 import os
 import random
-import signal
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 # Run as a script, this file's folder is on the path: the bookings bench's plumbing is shared.
-from bookings import drive, post_json
+from bookings import drive, post_json, serve
 from databases import bench_databases
+from session import stop
 
 SECRET = "bench-secret-" + "e" * 40
 
@@ -137,31 +134,6 @@ async def straight(url: str, auctions: list, bidders: list, work: list, concurre
         await engine.dispose()
 
 
-def serve(url: str, mongodb_url: str, name: str, scratch: Path) -> tuple[subprocess.Popen, int]:
-    import httpx
-
-    from panamia.db.embedded import free_port
-
-    port = free_port()
-    env = {**os.environ, "POSTGRES_URL": url, "MONGODB_URL": mongodb_url, "MONGODB_DB": name,
-           "AUTH_SECRET": SECRET, "PANAMIA_ENV": "test", "PANAMIA_DATA_DIR": str(scratch)}
-    env.pop("SMTP_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "panamia", "serve", "exchange", "--port", str(port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the exchange exited with status {process.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return process, port
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("the exchange did not become healthy in 60 s")
-
-
 async def run(args, url: str, mongodb_url: str, name: str, scratch: Path) -> list:
     from panamia.resources import Resources
     from panamia.settings import Settings
@@ -175,12 +147,11 @@ async def run(args, url: str, mongodb_url: str, name: str, scratch: Path) -> lis
     finally:
         await resources.close()
     work = draw(args.bids, args.auctions, args.concurrency, random.Random(args.seed))
-    process, port = serve(url, mongodb_url, name, scratch)
+    process, port = serve("exchange", url, mongodb_url, name, scratch, SECRET)
     try:
         a = await over_http(port, for_http, headers, work, args.concurrency)
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
+        stop(process)
     b = await straight(url, for_sql, bidders, work, args.concurrency)
     return [("(a) POST /listings/{id}/bids over HTTP, our service (1 worker)", *a),
             ("(b) the same UPDATE, rows and ledger entry straight to PostgreSQL", *b)]
