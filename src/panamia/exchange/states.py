@@ -13,15 +13,14 @@ transaction:  awaiting_payment ─pay(buyer, before pay_by)→ paid ─hand_over
 ```
 
 A transaction with nothing to pay (a free item, a swap) and a won auction (its bid's money is
-already held) start at `paid`. The administrator's steps are declared `SYSTEM`: the kit knows
-parties only, so the service checks the administrator before taking them.
+already held) start at `paid`.
 """
 
 from datetime import timedelta
 from enum import StrEnum
 
 from panamia.exchange import models
-from panamia.sidecar.states import ANY_PARTY, SYSTEM, Guard, StateMachine, Transition
+from panamia.sidecar.states import ADMIN, ANY_PARTY, SYSTEM, Guard, StateMachine, Transition
 
 OFFER_LIFETIME = timedelta(days=3)
 PAYMENT_TIME = timedelta(hours=48)
@@ -82,9 +81,9 @@ STEPS = {t.name: t for t in (
                headline="Cancelled: not paid in time"),
     Transition("dispute", HELD, Status.DISPUTED, ANY_PARTY, None, "disputed_at",
                by="disputed_by"),
-    Transition("refund", DISPUTED, Status.REFUNDED, SYSTEM, None, "refunded_at",
+    Transition("refund", DISPUTED, Status.REFUNDED, ADMIN, None, "refunded_at",
                by="resolved_by", headline="Refunded to the buyer"),
-    Transition("release", DISPUTED, Status.COMPLETED, SYSTEM, None, "completed_at",
+    Transition("release", DISPUTED, Status.COMPLETED, ADMIN, None, "completed_at",
                by="resolved_by", headline="Released to the seller"),
 )}
 TRANSACTIONS = StateMachine(transactions, "transaction", STEPS,
@@ -93,7 +92,7 @@ TRANSACTIONS = StateMachine(transactions, "transaction", STEPS,
                      lambda t: f" but the time to pay ran out on {t.pay_by:%Y-%m-%d %H:%M} UTC.",
                      when="before its payment deadline"),
 })
-ADMIN_STEPS = frozenset({"refund", "release"})
+ADMIN_STEPS = frozenset(name for name, step in STEPS.items() if step.actor == ADMIN)
 # Steps after which the escrow is paid out: to the seller minus the fee, or back to the buyer.
 RELEASING = frozenset({"confirm", "auto_complete", "release"})
 

@@ -16,7 +16,6 @@ from panamia.exchange.listings import decline_pending, find, tell_declined
 from panamia.exchange.models import ExchangeListing, ExchangeTransaction
 from panamia.exchange.schemas import TransactionView
 from panamia.exchange.states import (
-    ADMIN_STEPS,
     HANDOVER_WINDOW,
     PAYMENT_TIME,
     RELEASING,
@@ -90,20 +89,6 @@ async def buy(resources: Resources, user: Principal, listing_id: str,
                         operation=f"POST /listings/{listing_id}/buy", body={}, make=make)
 
 
-async def take(session: AsyncSession, name: str, transaction_id: str, user: Principal | None,
-               now: datetime, **values) -> Row:
-    """`TRANSACTIONS`' conditional UPDATE, also setting `values` (a step's own timer)."""
-    step = STEPS[name]
-    statement = (TRANSACTIONS.statement(step, transaction_id, user and user.id, now)
-                 .values(**values).returning(*transactions.c))
-    row = (await session.execute(statement)).first()
-    if row is None:
-        found = (await session.execute(
-            select(transactions).where(transactions.c.id == transaction_id))).first()
-        raise TRANSACTIONS.refusal(step, user, found)
-    return row
-
-
 async def settle(session: AsyncSession, resources: Resources, name: str, row: Row,
                  actor_id: str | None) -> None:
     """What follows a step, in its transaction: the money, the listing, the notice."""
@@ -126,15 +111,14 @@ async def settle(session: AsyncSession, resources: Resources, name: str, row: Ro
 async def step(resources: Resources, user: Principal, transaction_id: str, name: str,
                now: datetime, *, reason: str | None = None) -> TransactionView:
     """pay, hand_over, confirm, cancel, dispute; refund and release (administrators only)."""
-    if name in ADMIN_STEPS and not user.is_admin:
-        raise Forbidden("Only an administrator may settle a dispute.")
     values = {}
     if name == "hand_over":
         values["auto_complete_at"] = now + HANDOVER_WINDOW
     if name == "dispute":
         values["dispute_reason"] = reason
     async with resources.db.begin() as session:
-        row = await take(session, name, transaction_id, user, now, **values)
+        row = await TRANSACTIONS.take(session, name, transaction_id, user, now,
+                                      returning=transactions.c, values=values)
         await settle(session, resources, name, row, user.id)
         return to_view(await read(session, transaction_id))
 

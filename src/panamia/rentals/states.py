@@ -20,7 +20,7 @@ from enum import StrEnum
 from sqlalchemy import func
 
 from panamia.rentals import models
-from panamia.sidecar.states import ANY_PARTY, SYSTEM, Guard, StateMachine, Transition
+from panamia.sidecar.states import ADMIN, ANY_PARTY, SYSTEM, Guard, StateMachine, Transition
 
 
 class Status(StrEnum):
@@ -82,8 +82,7 @@ TRANSITIONS = {
                    None, "settled_at", by="settled_by", headline="Claim accepted"),
         Transition("dispute", frozenset({Status.CLAIMED}), Status.DISPUTED, "renter",
                    None, "disputed_at", headline="Claim disputed"),
-        # An admin, who is neither party: the service checks that before taking it.
-        Transition("settle", frozenset({Status.DISPUTED}), Status.SETTLED, SYSTEM,
+        Transition("settle", frozenset({Status.DISPUTED}), Status.SETTLED, ADMIN,
                    None, "settled_at", by="settled_by", headline="Dispute settled"),
     )
 }

@@ -30,6 +30,7 @@ from panamia.notifications.schemas import ActivityType
 
 SYSTEM = "system"  # taken by no user: a sweep
 ANY_PARTY = "party"
+ADMIN = "admin"  # taken by an administrator, whoever the parties are
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Transition:
     name: str
     sources: frozenset[str]
     target: str
-    actor: str  # one party's name, ANY_PARTY or SYSTEM
+    actor: str  # one party's name, ANY_PARTY, ADMIN or SYSTEM
     timing: str | None = None  # the name of a guard of the machine
     stamp: str | None = None  # the column set to the time of the transition
     by: str | None = None  # the column set to the user who took it
@@ -71,17 +72,19 @@ class StateMachine:
         """A declaration naming a party, a guard or a column that does not exist fails here."""
         columns = set(self.table.c.keys())
         for step in self.transitions.values():
-            assert step.actor in (*self.parties, ANY_PARTY, SYSTEM), step
+            assert step.actor in (*self.parties, ANY_PARTY, ADMIN, SYSTEM), step
             assert step.timing is None or step.timing in self.guards, step
             assert {c for c in (step.stamp, step.by) if c} <= columns, step
 
     def who(self, step: Transition) -> str:
         if step.actor == ANY_PARTY:
             return "its " + " or ".join(self.parties)
+        if step.actor == ADMIN:
+            return "an admin"
         return f"the {step.actor}"
 
     def _is_actor(self, step: Transition, user_id: str | None) -> ColumnElement[bool]:
-        if step.actor == SYSTEM:
+        if step.actor in (SYSTEM, ADMIN):  # an admin's role is not in the row: see `take`
             return literal(True)
         names = self.parties if step.actor == ANY_PARTY else [step.actor]
         return or_(*(self.table.c[self.parties[n]] == user_id for n in names))
@@ -112,10 +115,15 @@ class StateMachine:
     async def take(
         self, session: AsyncSession, name: str, row_id: str, user: Principal | None,
         now: datetime, *, returning: Sequence[ColumnElement],
+        values: Mapping[str, Any] | None = None,
     ) -> Row:
+        """The transition, also setting `values` (columns of the step's own, such as a timer)."""
         step = self.transitions[name]
+        if step.actor == ADMIN and not (user is not None and user.is_admin):
+            raise Forbidden(f"Only {self.who(step)} may {step.name} this {self.noun}.")
         user_id = user.id if user else None
-        statement = self.statement(step, row_id, user_id, now).returning(*returning)
+        statement = (self.statement(step, row_id, user_id, now)
+                     .values(**(values or {})).returning(*returning))
         row = (await session.execute(statement)).first()
         if row is None:
             found = (await session.execute(
@@ -135,7 +143,7 @@ class StateMachine:
         """Why the conditional UPDATE changed nothing, given the row as it is now."""
         if row is None or (user is not None and not self.visible(user, row)):
             return NotFound(f"No {self.noun} with this id is visible to you.")
-        may = (step.actor == SYSTEM or user is None
+        may = (step.actor in (SYSTEM, ADMIN) or user is None  # `take` turned non-admins away
                or (user.id in self._party_ids(row) if step.actor == ANY_PARTY
                    else user.id == getattr(row, self.parties[step.actor])))
         if not may:
