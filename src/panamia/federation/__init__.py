@@ -1,0 +1,1 @@
+"""Members and their articles on the fediverse (ActivityPub): docs/federation.md."""

@@ -1,0 +1,1 @@
+"""Photos: uploads checked by content, re-encoded without metadata, resized and stored."""

@@ -1,0 +1,1 @@
+"""Follows between members and likes of articles, local and remote alike."""
