@@ -91,11 +91,17 @@ class TestApiDocsPolicy:
             digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
             assert f"'sha256-{digest}'" in sources
 
-    async def test_redoc_runs_no_inline_script(self, client):
-        page = await client.get("/redoc")
+    async def test_loads_swagger_ui_from_this_origin_and_no_cdn(self, client):
+        page = await client.get("/docs")
         csp = policy(page.headers["content-security-policy"])
-        assert csp["script-src"] == ["https://cdn.jsdelivr.net"]
+        assert [s for s in script_sources(csp) if not s.startswith("'sha256-")] == ["'self'"]
+        assert not any("://" in source for sources in csp.values() for source in sources)
         assert csp["frame-ancestors"] == ["'none'"]
+        for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):
+            assert (await client.get(asset)).status_code == 200, asset
+
+    async def test_redoc_is_not_served(self, client):
+        assert (await client.get("/redoc")).status_code == 404
 
 
 class TestArticleImages:

@@ -2,14 +2,15 @@
 
 Pages get a Content-Security-Policy that runs only this origin's scripts and styles, loads no
 image from another host (a remote image would tell that host who reads the page), and keeps
-the page out of frames. FastAPI's API docs pages start Swagger UI or ReDoc from a CDN with an
-inline script built from the app's own configuration, never from a request: their policy
-allows the CDN and exactly those inline scripts, by hash.
+the page out of frames. The API docs page loads Swagger UI from this origin's /static and starts
+it with an inline script built from the app's own configuration, never from a request: its
+policy allows exactly those inline scripts, by hash, and no other host.
 """
 
 import base64
 import hashlib
 import re
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
@@ -18,7 +19,6 @@ from starlette.datastructures import MutableHeaders
 from panamia.settings import Settings
 
 HSTS = "max-age=31536000"
-DOCS_CDN = "https://cdn.jsdelivr.net"
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -42,10 +42,10 @@ def docs_policy(body: bytes) -> str:
         for script in INLINE_SCRIPT.findall(body)
     )
     return "; ".join([
-        "default-src 'none'", f"script-src {DOCS_CDN} {hashes}".rstrip(),
-        # Swagger UI and ReDoc style their widgets inline; scripts stay without it.
-        f"style-src {DOCS_CDN} 'unsafe-inline'", "img-src 'self' data:", "connect-src 'self'",
-        "worker-src blob:", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+        "default-src 'none'", f"script-src 'self' {hashes}".rstrip(),
+        # Swagger UI styles its widgets inline; scripts stay without it.
+        "style-src 'self' 'unsafe-inline'", "img-src 'self' data:", "connect-src 'self'",
+        "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
     ])
 
 
@@ -95,7 +95,5 @@ class SecurityHeaders:
         await self.app(scope, receive, send_when_whole)
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    docs_paths = frozenset(path for path in (app.docs_url, app.swagger_ui_oauth2_redirect_url,
-                                             app.redoc_url) if path)
-    app.add_middleware(SecurityHeaders, settings=settings, docs_paths=docs_paths)
+def install(app: FastAPI, settings: Settings, *, docs_paths: Iterable[str]) -> None:
+    app.add_middleware(SecurityHeaders, settings=settings, docs_paths=frozenset(docs_paths))

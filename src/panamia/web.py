@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from sqlalchemy import text
 
 from panamia import headers, metrics, pages
@@ -19,11 +20,14 @@ from panamia.identity.pages import signed_in_layout
 from panamia.logs import install_redaction
 from panamia.notifications.pages import unread_badge
 from panamia.outbox import service as outbox_service
+from panamia.pages.rendering import STATIC_DIR
 from panamia.requestids import RequestIds
 from panamia.resources import Resources
 from panamia.settings import Settings
 
 HEALTH_TIMEOUT = 2.0
+DOCS_URL, OAUTH2_REDIRECT_URL = "/docs", "/docs/oauth2-redirect"
+SWAGGER_UI = "/static/swagger-ui"  # vendored: the docs work offline and load no CDN
 logger = logging.getLogger(__name__)
 EnsureIndexes = Callable[[MongoDatabase], Awaitable[None]]
 
@@ -83,6 +87,33 @@ def health_router() -> APIRouter:
         report = {"postgres": await _probe(postgres), "mongo": await _probe(mongo)}
         healthy = all(v == "ok" for v in report.values())
         return JSONResponse(report, status_code=200 if healthy else 503)
+
+    return router
+
+
+def docs_router() -> APIRouter:
+    """Swagger UI at /docs from this service's own /static, and the site's icon at the path
+    browsers ask for by themselves."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get(DOCS_URL)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=root + request.app.openapi_url, title=f"{request.app.title} API",
+            swagger_js_url=f"{root}{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url=f"{root}/static/favicon.svg",
+            oauth2_redirect_url=root + OAUTH2_REDIRECT_URL,
+        )
+
+    @router.get(OAUTH2_REDIRECT_URL)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @router.get("/favicon.ico")
+    async def favicon() -> FileResponse:
+        return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon")
 
     return router
 
@@ -153,7 +184,8 @@ def create_service(
                 await app.state.resources.close()
                 app.state.resources = None
 
-    app = FastAPI(title=title, lifespan=lifespan, dependencies=[Depends(verify_csrf)])
+    app = FastAPI(title=title, lifespan=lifespan, dependencies=[Depends(verify_csrf)],
+                  docs_url=None, redoc_url=None)
     app.state.resources = resources
     install_error_handlers(app)
     _document_error_envelope(app)
@@ -162,9 +194,11 @@ def create_service(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIds)
     metrics.install(app, settings, scraped=[outbox_service.backlog_metrics])
-    headers.install(app, settings)  # outermost: every answer carries them
+    # outermost: every answer carries them
+    headers.install(app, settings, docs_paths=(DOCS_URL, OAUTH2_REDIRECT_URL))
     pages.add_to_layout(app, signed_in_layout, unread_badge)
     app.include_router(health_router())
+    app.include_router(docs_router())
     for router in routers:
         app.include_router(router)
     return app
