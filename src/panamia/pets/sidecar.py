@@ -3,10 +3,13 @@
 from panamia.outbox import relay
 from panamia.pets import demo
 from panamia.pets.bookings import expiry
+from panamia.pets.bookings.messages import models as message_models
 from panamia.pets import models as booking_models
 from panamia.pets.bookings import pages as booking_pages
 from panamia.pets.bookings.routes import router as bookings_router
 from panamia.pets.cli import pets_app
+from panamia.pets.dashboard import pages as dashboard_pages
+from panamia.pets.dashboard.routes import router as dashboard_router
 from panamia.pets.listings import models as listing_models
 from panamia.pets import pages as listing_pages
 from panamia.pets.listings.routes import router as listings_router
@@ -18,10 +21,10 @@ SIDECAR = Sidecar(
     name="pets",
     title="Pana MIA pet sitting",
     default_port=8001,
-    routers=(listings_router, reviews_router, bookings_router),
+    routers=(listings_router, reviews_router, bookings_router, dashboard_router),
     # The listing form's `/listings/new` before the listing's `/listings/{listing_id}`.
-    page_routers=(listing_pages.router, booking_pages.router),
-    models=(listing_models, booking_models, review_models),
+    page_routers=(listing_pages.router, booking_pages.router, dashboard_pages.router),
+    models=(listing_models, booking_models, review_models, message_models),
     demo=demo,
     cli=pets_app,
     background=(relay.run_forever, expiry.run_forever),
