@@ -18,7 +18,7 @@ HIDDEN = [
 
 
 def refused(response, field: str, message: str) -> bool:
-    return response.status_code == 422 and {"field": field, "message": f"Value error, {message}"} \
+    return response.status_code == 422 and {"field": field, "message": f"{message}."} \
         in response.json()["fields"]
 
 

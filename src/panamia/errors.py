@@ -1,7 +1,9 @@
 """Domain errors, mapped to HTTP once by the handlers every app installs."""
 
 import math
+import re
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -127,13 +129,116 @@ class TooManyRequests(DomainError):
         self.headers = {"Retry-After": str(retry_after)}
 
 
+LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
 def _field_name(loc: Sequence[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    parts = [str(p) for p in loc if p not in LOCATIONS]
     return ".".join(parts) or str(loc[-1] if loc else "request")
 
 
-def _invalid(fields: list[dict[str, str]]) -> JSONResponse:
-    detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+# A person's words for each kind of validation error: what is wrong and how to put it right
+# (docs/pages.md, "Messages"). Pydantic's own wording ("Input should be a valid decimal")
+# speaks of types, which a person filling in a form never sees.
+NUMBER = "Enter a number, like 35."
+WHOLE_NUMBER = "Enter a whole number, like 3."
+DATE = "Enter a date, like 2026-12-24."
+DATE_AND_TIME = "Enter a date and time, like 2026-12-24 18:30."
+WEB_ADDRESS = "Enter a web address starting with https://, like https://example.com."
+UNEXPECTED_FORM = "This is not in the expected form."
+PLAIN_WORDS = {
+    "missing": "Fill this in.",
+    **dict.fromkeys(("int_parsing", "int_type", "int_from_float"), WHOLE_NUMBER),
+    **dict.fromkeys(("float_parsing", "float_type", "decimal_parsing", "decimal_type",
+                     "finite_number"), NUMBER),
+    **dict.fromkeys(("decimal_max_digits", "decimal_whole_digits"), "Enter a smaller number."),
+    **dict.fromkeys(("date_parsing", "date_type", "date_from_datetime_parsing",
+                     "date_from_datetime_inexact"), DATE),
+    **dict.fromkeys(("datetime_parsing", "datetime_type", "datetime_from_date_parsing"),
+                    DATE_AND_TIME),
+    **dict.fromkeys(("time_parsing", "time_type"), "Enter a time, like 18:30."),
+    **dict.fromkeys(("bool_parsing", "bool_type"), "Choose yes or no."),
+    **dict.fromkeys(("url_parsing", "url_type", "url_scheme", "url_syntax_violation",
+                     "url_too_long"), WEB_ADDRESS),
+    "string_pattern_mismatch": "This is not in the expected form; check the hint.",
+    "string_type": "Enter text.",
+    "json_invalid": "The request cannot be read: it is not well-formed.",
+    "extra_forbidden": "This is not expected here; leave it out.",
+    **dict.fromkeys(("model_type", "model_attributes_type", "dict_type", "list_type"),
+                    UNEXPECTED_FORM),
+}
+BOUNDS = {"greater_than": "Enter more than {}.", "greater_than_equal": "Enter {} or more.",
+          "less_than": "Enter less than {}.", "less_than_equal": "Enter {} or less."}
+DATE_BOUNDS = {"greater_than": "Choose a date after {}.",
+               "greater_than_equal": "Choose {} or a later date.",
+               "less_than": "Choose a date before {}.",
+               "less_than_equal": "Choose {} or an earlier date."}
+PREFIXES = ("Value error, ", "Assertion failed, ")
+LABELS = {"url": "Web address", "email": "Email address", "zip": "ZIP code"}
+CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def sentence(message: str) -> str:
+    """A service's own message as a sentence: capital first, full stop last."""
+    for prefix in PREFIXES:
+        message = message.removeprefix(prefix)
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
+def _options(expected: str) -> str:
+    """Pydantic's `'dog_walking', 'cat' or 'fish'` as `dog walking, cat or fish`."""
+    return expected.replace("'", "").replace("_", " ")
+
+
+def _length(kind: str, ctx: dict, given: Any) -> str:
+    entries = isinstance(given, list | tuple | set | dict)
+    if kind in ("too_short", "string_too_short"):
+        least = ctx["min_length"]
+        if least == 1:
+            return "Add at least one." if entries else "Fill this in."
+        return f"Add at least {least}." if entries else f"Use at least {least} characters."
+    most, count = ctx["max_length"], len(given or "")
+    return f"Use at most {most} {'entries' if entries else 'characters'}; this has {count}."
+
+
+def plain_message(error: dict) -> str:
+    """A Pydantic error (one of `ValidationError.errors()`) in words for the person who
+    typed the value."""
+    kind, ctx, given = error["type"], error.get("ctx") or {}, error.get("input")
+    if kind in PLAIN_WORDS:
+        return PLAIN_WORDS[kind]
+    if kind in ("string_too_short", "too_short", "string_too_long", "too_long"):
+        return _length(kind, ctx, given)
+    if kind in BOUNDS:
+        bound = next(iter(ctx.values()))
+        if isinstance(bound, date):
+            return DATE_BOUNDS[kind].format(f"{bound:%B} {bound.day}, {bound.year}")
+        return BOUNDS[kind].format(bound)
+    if kind == "decimal_max_places":
+        places = ctx["decimal_places"]
+        return (WHOLE_NUMBER if places == 0
+                else f"Use at most {places} decimal places, like {'35.' + '5' * places}.")
+    if kind in ("literal_error", "enum"):
+        return f"Choose one of: {_options(ctx['expected'])}."
+    if kind == "value_error" and "valid email address" in error["msg"]:
+        return "Enter an email address, like name@example.com."
+    return sentence(error["msg"])
+
+
+def field_label(loc: Sequence[Any]) -> str:
+    """The words a form would label the field at `loc` with: `pricePerDay` gives "Price per
+    day"; "" for the body as a whole."""
+    names = [p for p in loc if isinstance(p, str) and p not in LOCATIONS and "[" not in p]
+    if not names:
+        return ""
+    words = CAMEL_HUMP.sub(" ", names[-1]).replace("_", " ").lower()
+    return LABELS.get(words, words[:1].upper() + words[1:])
+
+
+def _invalid(fields: list[dict[str, str]], labels: Sequence[str]) -> JSONResponse:
+    detail = " ".join(f"{label}: {f['message']}" if label else f["message"]
+                      for f, label in zip(fields, labels, strict=True))
     return JSONResponse({"error": "invalid", "detail": detail, "fields": fields},
                         status_code=422)
 
@@ -153,9 +258,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _invalid([
-            {"field": _field_name(e["loc"]), "message": e["msg"]} for e in exc.errors()
-        ])
+        errors = exc.errors()
+        return _invalid([{"field": _field_name(e["loc"]), "message": plain_message(e)}
+                         for e in errors], [field_label(e["loc"]) for e in errors])
 
     @app.exception_handler(ConnectionFailure)
     async def mongo_down(_: Request, exc: ConnectionFailure) -> JSONResponse:
@@ -176,7 +281,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc.__cause__, DomainError):  # raised as FastAPI read the body (413)
             return await domain_error(request, exc.__cause__)
         if _undecodable_body(exc):
-            return _invalid([{"field": "body", "message": "Body is not valid JSON"}])
+            return _invalid([{"field": "body", "message": PLAIN_WORDS["json_invalid"]}], [""])
         return JSONResponse(
             {"error": str(exc.detail).lower(), "detail": str(exc.detail)},
             status_code=exc.status_code,

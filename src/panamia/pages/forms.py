@@ -8,12 +8,8 @@ is the name of the field to show it beside.
 from fastapi import Request
 from pydantic import ValidationError
 
-from panamia.errors import Invalid
+from panamia.errors import Invalid, plain_message, sentence
 from panamia.fields import CSRF_FIELD
-
-PREFIXES = ("Value error, ", "Assertion failed, ")
-TOO_SHORT = ("string_too_short", "too_short")
-TOO_LONG = ("string_too_long", "too_long")
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -23,36 +19,12 @@ async def read_form(request: Request) -> dict[str, str]:
             if isinstance(value, str) and key != CSRF_FIELD}
 
 
-def sentence(message: str) -> str:
-    for prefix in PREFIXES:
-        message = message.removeprefix(prefix)
-    message = message[:1].upper() + message[1:]
-    return message if message.endswith((".", "!", "?")) else message + "."
-
-
-def humane(error: dict) -> str:
-    """Pydantic's message for `error`, in words for a person filling in a form."""
-    kind, ctx, given = error["type"], error.get("ctx") or {}, error.get("input")
-    unit = "entries" if isinstance(given, list) else "characters"
-    if kind == "missing" or (kind in TOO_SHORT and ctx.get("min_length") == 1):
-        return "Fill this in."
-    if kind in TOO_SHORT:
-        return f"Use at least {ctx['min_length']} {unit}."
-    if kind in TOO_LONG:
-        return f"Use at most {ctx['max_length']} {unit}; this has {len(given or '')}."
-    if kind == "string_pattern_mismatch":
-        return "This is not in the expected form; check the hint."
-    if kind in ("float_parsing", "float_type", "int_parsing"):
-        return "Enter a number."
-    return sentence(error["msg"])
-
-
 def field_errors(exc: ValidationError) -> dict[str, str]:
     """`{field name: message}`, the first message for each field."""
     errors: dict[str, str] = {}
     for error in exc.errors():
         name = ".".join(str(part) for part in error["loc"]) or "form"
-        errors.setdefault(name, humane(error))
+        errors.setdefault(name, plain_message(error))
     return errors
 
 
