@@ -4,6 +4,7 @@ from panamia.outbox import relay
 from panamia.pets import demo
 from panamia.pets.bookings import expiry
 from panamia.pets.bookings.messages import models as message_models
+from panamia.pets.bookings.messages.routes import router as messages_router
 from panamia.pets import models as booking_models
 from panamia.pets.bookings import pages as booking_pages
 from panamia.pets.bookings.routes import router as bookings_router
@@ -21,7 +22,8 @@ SIDECAR = Sidecar(
     name="pets",
     title="Pana MIA pet sitting",
     default_port=8001,
-    routers=(listings_router, reviews_router, bookings_router, dashboard_router),
+    routers=(listings_router, reviews_router, bookings_router, dashboard_router,
+             messages_router),
     # The listing form's `/listings/new` before the listing's `/listings/{listing_id}`.
     page_routers=(listing_pages.router, booking_pages.router, dashboard_pages.router),
     models=(listing_models, booking_models, review_models, message_models),
