@@ -6,7 +6,9 @@
 * outbox events delivered more than `KEEP_DELIVERED` ago (kept that long for diagnosis);
 * rate-limit windows that started more than `ratelimit.LONGEST_WINDOW` ago;
 * idempotency keys past their 24 hours, of every sidecar, whichever are installed (the
-  kit's one `idempotency_keys` table).
+  kit's one `idempotency_keys` table);
+* photo files that no photo names any more (`photos.service.sweep`: the photos of a deleted
+  account, or a replaced photo whose files could not be deleted at once), in `run_forever`.
 
 `purge(db, settings, now)` deletes every kind once, to the end. The main app runs it every
 few minutes (`run_forever`), `panamia purge` once, for cron. Each batch is its own short
@@ -26,6 +28,7 @@ from panamia.identity import ratelimit
 from panamia.identity.dependencies import in_force
 from panamia.identity.models import Session, VerificationToken
 from panamia.outbox.models import OutboxEvent
+from panamia.photos import service as photo_service
 from panamia.resources import Resources
 from panamia.settings import Settings
 from panamia.sidecar import idempotency
@@ -95,7 +98,9 @@ async def run_forever(resources: Resources, *, interval: float | None = None,
         except TimeoutError:
             pass
         try:
-            deleted = await purge(resources.db, resources.settings, datetime.now(UTC))
+            now = datetime.now(UTC)
+            deleted = await purge(resources.db, resources.settings, now)
+            deleted["unused photo files"] = await photo_service.sweep(resources, now)
         except Exception as exc:  # noqa: BLE001 - the next round retries
             logger.warning("purge failed (%s); retrying in about %gs", type(exc).__name__,
                            interval)

@@ -45,6 +45,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("articles", "invitedCoAuthorIds", OnUserDelete.KEEP,
               "People invited to co-author, until they answer; an invitation to a deleted "
               "user is shown to nobody and can never be accepted.", array=True),
+    Reference("photos", "ownerId", OnUserDelete.DELETE,
+              "Photos the member uploaded; their files are deleted by the next purge."),
     Reference("notifications", "targetId", OnUserDelete.DELETE,
               "The recipient: nobody is left to read them."),
     Reference("notifications", "actorId", OnUserDelete.KEEP,

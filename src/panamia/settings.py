@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     # "exchange"): read for every name without a setting of its own, see `_PublicUrls`.
     public_urls: dict[str, str] = Field(default_factory=dict)
 
+    # Where uploaded photos are kept: MongoDB's GridFS, or files under PHOTOS_DIR (by default
+    # <PANAMIA_DATA_DIR>/photos), which every service must then share (docs/photos.md).
+    photos_store: Literal["gridfs", "directory"] = "gridfs"
+    photos_dir: Path | None = None
+
+    # Federation may fetch from and deliver to http:// and loopback or private addresses:
+    # for tests and `panamia dev` only; production refuses to start with it.
+    federation_allow_private_networks: bool = False
+
     # Request bodies larger than this are refused with 413 before they are read.
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     # A session ends this long after sign-in however often it is used (OWASP ASVS 3.3.2).
@@ -179,6 +188,11 @@ class Settings(BaseSettings):
                     + ("it" if len(missing) == 1 else "them")
                     + " in the environment (PANAMIA_ENV is production unless it says "
                     "development or test; `panamia dev` runs everything locally)."
+                )
+            if self.federation_allow_private_networks:
+                raise ConfigurationError(
+                    "FEDERATION_ALLOW_PRIVATE_NETWORKS is for development and tests: unset it "
+                    "in production, where fetching private addresses would expose the network."
                 )
             if len(self.auth_secret or "") < 32:
                 raise ConfigurationError(

@@ -20,6 +20,7 @@ from panamia.identity.pages import signed_in_layout
 from panamia.logs import install_redaction
 from panamia.notifications.pages import unread_badge
 from panamia.outbox import service as outbox_service
+from panamia.photos import routes as photo_routes
 from panamia.pages.rendering import STATIC_DIR
 from panamia.requestids import RequestIds
 from panamia.resources import Resources
@@ -191,13 +192,15 @@ def create_service(
     _document_error_envelope(app)
     install_redaction()
     app.add_middleware(RefreshedSessionCookie)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       allowances=photo_routes.UPLOADS)
     app.add_middleware(RequestIds)
     metrics.install(app, settings, scraped=[outbox_service.backlog_metrics])
     # outermost: every answer carries them
     headers.install(app, settings, docs_paths=(DOCS_URL, OAUTH2_REDIRECT_URL))
     pages.add_to_layout(app, signed_in_layout, unread_badge)
     app.include_router(health_router())
+    app.include_router(photo_routes.files_router)  # each service serves them from its origin
     app.include_router(docs_router())
     for router in routers:
         app.include_router(router)

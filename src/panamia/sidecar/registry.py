@@ -25,6 +25,7 @@ from panamia import pages
 from panamia.articles import documents as article_documents
 from panamia.db.mongo import MongoDatabase
 from panamia.notifications import documents as notification_documents
+from panamia.photos import documents as photo_documents
 from panamia.profiles import documents as profile_documents
 from panamia.resources import Resources
 from panamia.settings import Settings, get_settings
@@ -34,7 +35,7 @@ from panamia.web import create_service
 GROUP = "panamia.sidecars"
 # Each content domain's `documents.py` declares its MongoDB indexes as `INDEXES`.
 CONTENT_INDEXES = (profile_documents.INDEXES, article_documents.INDEXES,
-                   notification_documents.INDEXES)
+                   notification_documents.INDEXES, photo_documents.INDEXES)
 
 
 @dataclass(frozen=True)
