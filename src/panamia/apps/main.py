@@ -3,16 +3,18 @@
 from fastapi import FastAPI, Request
 
 from panamia import demo, doctor, pages, purge
+from panamia.articles import likes as article_likes
 from panamia.articles import pages as article_pages
 from panamia.articles.routes import router as articles_router
 from panamia.identity import account, devices, oauth
 from panamia.identity import pages as identity_pages
 from panamia.identity.routes import dev_router, router as identity_router
 from panamia.ledger import pages as ledger_pages, routes as ledger_routes
-from panamia.notifications import pages as notification_pages
+from panamia.notifications import email_pages, emails, pages as notification_pages
 from panamia.notifications.routes import router as notifications_router
 from panamia.outbox import relay
-from panamia.profiles import pages as profile_pages
+from panamia.profiles import follows as profile_follows
+from panamia.profiles import pages as profile_pages, photo as profile_photo
 from panamia.profiles.routes import router as profiles_router
 from panamia.resources import Resources
 from panamia.settings import Settings, get_settings
@@ -21,7 +23,7 @@ from panamia.web import create_service
 
 
 # The main app's background work: in each of its processes, or in `panamia work`.
-BACKGROUND = (relay.run_forever, purge.run_forever)
+BACKGROUND = (relay.run_forever, purge.run_forever, emails.run_forever)
 
 
 def create_app(settings: Settings | None = None, resources: Resources | None = None) -> FastAPI:
@@ -29,11 +31,15 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     settings.return_sign_ins_to(sidecar.url(settings) for sidecar in registry.discover())
     routers = [identity_router, oauth.router(settings), profiles_router, articles_router,
                account.router, devices.router, notifications_router, doctor.router,
-               ledger_routes.router]
+               ledger_routes.router, profile_follows.router, article_likes.router]
+    routers += [profile_photo.router]
     if settings.dev_outbox:
         routers.append(dev_router)
+    routers += [profile_photo.page_router]
     routers += [identity_pages.router, devices.page_router, profile_pages.router,
-                article_pages.router, notification_pages.router, ledger_pages.router]
+                article_pages.router, notification_pages.router, ledger_pages.router,
+                profile_follows.page_router, article_likes.page_router]
+    routers += [email_pages.router]
     app = create_service(
         settings, title="Pana MIA", process_name="app", routers=routers,
         ensure_indexes=registry.ensure_indexes, resources=resources,

@@ -10,10 +10,12 @@ from pydantic import ValidationError
 from panamia import pages
 from panamia.articles import service as articles_service
 from panamia.errors import DomainError, Invalid
-from panamia.identity.dependencies import CurrentUser
-from panamia.profiles import service
+from panamia.fields import clock_face, folded_words, normalize_label
+from panamia.identity.dependencies import CurrentUser, OptionalUser
+from panamia.profiles import photo as profile_photo, service
 from panamia.profiles.documents import WEEKDAYS
 from panamia.profiles.schemas import ProfilePatch, ProfileView
+from panamia.social import follows
 
 router = pages.page_router()
 NETWORKS = {
@@ -22,11 +24,14 @@ NETWORKS = {
 }
 RECENT_ARTICLES = 5
 PEOPLE_SHOWN = 6
-LOCATION = ("city", "state", "zip", "lat", "lng")
+LOCATION = ("neighborhood", "city", "state", "zip", "lat", "lng")
 BLANK_CUSTOM_LINKS = 2
 CUSTOM_LINK = re.compile(r"^socialLinks\.customLinks\.(\d+)\.(label|url)$")
 LABELS = {"name": "Name", "bio": "Bio", "categories": "Categories", "location": "Location",
-          "location.city": "City", "location.state": "State", "location.zip": "ZIP code"}
+          "location.city": "City", "location.state": "State", "location.zip": "ZIP code",
+          "location.neighborhood": "Neighborhood", "timeFormat": "Show times as"}
+WORKDAYS = WEEKDAYS[:5]
+SAME_WEEKDAYS = "sameWeekdays"
 
 
 def label(name: str) -> str:
@@ -42,10 +47,14 @@ def label(name: str) -> str:
     return LABELS.get(name, name)
 
 
+def shown_time(profile: ProfileView, hhmm: str) -> str:
+    return clock_face(hhmm, hours24=profile.time_format == "24h")
+
+
 def profile_values(profile: ProfileView) -> dict[str, str]:
     """The editor's fields, filled from the stored profile."""
     values = {"name": profile.name, "bio": profile.bio,
-              "categories": ", ".join(profile.categories),
+              "categories": ", ".join(profile.categories), "timeFormat": profile.time_format,
               "active": "on" if profile.active else ""}
     location = profile.location.model_dump() if profile.location else {}
     for key in LOCATION:
@@ -55,7 +64,8 @@ def profile_values(profile: ProfileView) -> dict[str, str]:
         if hours and hours.closed:
             values[f"hours.{day}.closed"] = "on"
         elif hours:
-            values[f"hours.{day}.open"], values[f"hours.{day}.close"] = hours.open, hours.close
+            values[f"hours.{day}.open"] = shown_time(profile, hours.open)
+            values[f"hours.{day}.close"] = shown_time(profile, hours.close)
     links = profile.social_links
     for network in NETWORKS:
         values[f"socialLinks.{network}"] = getattr(links, network) or ""
@@ -87,8 +97,10 @@ def profile_patch(form: dict[str, str]) -> tuple[dict[str, Any], list[int]]:
 
     hours: dict[str, Any] = {}
     for day in WEEKDAYS:
-        opens, closes = text(f"hours.{day}.open"), text(f"hours.{day}.close")
-        if form.get(f"hours.{day}.closed"):
+        # "Same hours every weekday" reads Monday's row for Tuesday to Friday.
+        row = "monday" if form.get(SAME_WEEKDAYS) and day in WORKDAYS else day
+        opens, closes = text(f"hours.{row}.open"), text(f"hours.{row}.close")
+        if form.get(f"hours.{row}.closed"):
             hours[day] = {"closed": True}
         else:
             hours[day] = {"open": opens, "close": closes} if opens or closes else None
@@ -103,6 +115,7 @@ def profile_patch(form: dict[str, str]) -> tuple[dict[str, Any], list[int]]:
         "categories": pages.split_list(form.get("categories")),
         "location": location if any(location.values()) else None,
         "hours": hours, "socialLinks": links, "active": bool(form.get("active")),
+        "timeFormat": "24h" if form.get("timeFormat") == "24h" else "12h",
     }
     return body, rows
 
@@ -129,6 +142,7 @@ async def account_page(request: Request, user, values: dict[str, str] | None = N
         request, "account.html", status=status, title="Your account", nav="account",
         profile=own.profile, values=values, weekdays=WEEKDAYS, networks=NETWORKS,
         custom_rows=custom_link_rows(values), errors=errors,
+        picture=await profile_photo.picture_of(resources, user.id),
         labels={name: label(name) for name in errors}, **context,
     )
 
@@ -156,6 +170,21 @@ async def save_profile(request: Request, user: CurrentUser):
     return pages.redirect(request, "/account", notice="Your profile is saved.")
 
 
+def opening_hours(profile: ProfileView) -> dict[str, str | None]:
+    """Each day's hours as the member chose to show them: `9:00 AM – 5:00 PM`, `Closed`,
+    or None when not given."""
+    shown = {}
+    for day in WEEKDAYS:
+        hours = getattr(profile.hours, day)
+        if hours is None:
+            shown[day] = None
+        elif hours.closed:
+            shown[day] = "Closed"
+        else:
+            shown[day] = f"{shown_time(profile, hours.open)} – {shown_time(profile, hours.close)}"
+    return shown
+
+
 def public_links(profile: ProfileView) -> list[tuple[str, str]]:
     """(label, url) of every link to show; only http(s) addresses are ever stored."""
     links = profile.social_links
@@ -171,20 +200,25 @@ async def home(request: Request):
     articles = await articles_service.list_articles(resources, None, page_size=RECENT_ARTICLES)
     found = await service.directory(resources, q=None, category=None, page=1)
     return await pages.render(request, "home.html", title="Welcome", articles=articles.items,
-                              people=found.items[:PEOPLE_SHOWN])
+                              people=found.items[:PEOPLE_SHOWN],
+                              pictures=await profile_photo.pictures_of(resources, found.items))
 
 
 @router.get("/people/{screenname}")
-async def person(request: Request, screenname: Annotated[str, Path(max_length=64)]):
+async def person(request: Request, screenname: Annotated[str, Path(max_length=64)],
+                 user: OptionalUser):
     resources = pages.resources_of(request)
     profile = await service.public_profile(resources, screenname)
+    hours = opening_hours(profile)
     articles = await articles_service.list_articles(resources, None, author=screenname,
                                                     page_size=5)
     return await pages.render(
         request, "person.html", title=profile.name or f"@{profile.screenname}",
         nav="directory", profile=profile, articles=articles.items, weekdays=WEEKDAYS,
         links=public_links(profile),
-        has_hours=any(getattr(profile.hours, day) for day in WEEKDAYS),
+        picture=await profile_photo.picture_of(resources, profile.user_id),
+        follows=await follows.follow_counts(resources, profile.user_id, user),
+        hours=hours, has_hours=any(hours.values()),
     )
 
 
@@ -193,11 +227,15 @@ async def directory(
     request: Request,
     q: Annotated[str | None, Query(max_length=100)] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
+    sort: service.Sort = "name",
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
 ):
-    found = await service.directory(pages.resources_of(request), q=q, category=category,
-                                    page=page)
+    resources = pages.resources_of(request)
+    found = await service.directory(resources, q=q, category=category, page=page, sort=sort)
     return await pages.render(
         request, "directory.html", title="Directory", nav="directory", found=found,
-        q=q or "", category=category or "",
+        pictures=await profile_photo.pictures_of(resources, found.items),
+        q=q or "", category=normalize_label(category or ""), sort=sort,
+        categories=await service.categories_in_use(resources),
+        several_words=len(folded_words(q or "")) > 1,
     )
