@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from panamia.fields import Label, Text, unique
@@ -51,6 +51,8 @@ CoAuthorIds = Annotated[
 
 
 class ArticleDocument(Schema):
+    # MongoDB's ObjectId, as text (likes refer to it); absent before the first insert.
+    id: Annotated[str, BeforeValidator(str)] | None = Field(None, alias="_id")
     slug: str
     title: str
     excerpt: str = ""

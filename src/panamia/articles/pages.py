@@ -1,4 +1,5 @@
-"""Article pages: the list, reading (markdown, sanitized), writing, editing, publishing."""
+"""Article pages: the list, reading (markdown, sanitized), writing, previewing, editing,
+publishing and unpublishing."""
 
 from typing import Annotated, Literal
 
@@ -7,6 +8,7 @@ from pydantic import ValidationError
 
 from panamia import pages
 from panamia.articles import invitations, service
+from panamia.articles.documents import Status
 from panamia.articles.permissions import REFUSALS, Action
 from panamia.articles.schemas import ArticleCreate, ArticlePatch
 from panamia.errors import DomainError, Forbidden, Invalid
@@ -32,8 +34,12 @@ async def editor(request: Request, *, action: str, slug: str | None, values: dic
 
 async def save(request: Request, action: str, slug: str | None, write):
     """Validate the form into a body, then `write(body)`; on failure show the editor again
-    with what was typed and a message beside each field."""
+    with what was typed and a message beside each field. The Preview button saves nothing:
+    it shows the editor again with the text as the article's page will show it."""
     form = await pages.read_form(request)
+    if form.get("intent") == "preview":
+        return await editor(request, action=action, slug=slug, values=form,
+                            preview=form.get("body", ""))
     try:
         return await write(article_body(form))
     except ValidationError as exc:
@@ -85,6 +91,7 @@ async def read(request: Request, slug: SlugPath, user: OptionalUser):
     me = user.id if user else None
     return await pages.render(request, "article.html", title=article.title, nav="articles",
                               article=article, may_edit=Action.EDIT in allowed,
+                              may_like=user is not None and article.status == Status.PUBLISHED,
                               may_publish=Action.PUBLISH in allowed,
                               invited=any(p.id == me for p in article.invited_co_authors),
                               co_author=any(p.id == me for p in article.co_authors))
@@ -115,6 +122,13 @@ async def publish(request: Request, slug: SlugPath, user: CurrentUser):
     await service.publish_article(pages.resources_of(request), user, slug)
     return pages.redirect(request, f"/articles/{slug}",
                           notice="Published: everyone can read it now.")
+
+
+@router.post("/articles/{slug}/unpublish")
+async def unpublish(request: Request, slug: SlugPath, user: CurrentUser):
+    await service.unpublish_article(pages.resources_of(request), user, slug)
+    return pages.redirect(request, f"/articles/{slug}",
+                          notice="Unpublished: it is a draft again, which only its writers see.")
 
 
 # What each answer does, what the person is told, and where they go next (after declining or

@@ -5,10 +5,18 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from panamia.articles import invitations, service
-from panamia.articles.schemas import ArticleCreate, ArticlePage, ArticlePatch, ArticleView
+from panamia.articles.schemas import (
+    ArticleCreate,
+    ArticlePage,
+    ArticlePatch,
+    ArticlePreview,
+    ArticleView,
+    RenderedArticle,
+)
 from panamia.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, responses
 from panamia.identity.dependencies import SIGNED_IN, CurrentUser, OptionalUser
 from panamia.identity.schemas import ScreennameLookup
+from panamia.pages.markdown import render_markdown
 from panamia.resources import ResourcesDep
 
 router = APIRouter(prefix="/api/articles", tags=["articles"])
@@ -27,6 +35,13 @@ async def create_article(
     """You become the author. Everyone in `coAuthorIds` (existing users, by id) gets an
     invitation and becomes a co-author on accepting it."""
     return await service.create_article(resources, user, draft)
+
+
+@router.post("/preview", response_model=RenderedArticle, summary="Preview an article's text",
+             responses=SIGNED_IN | responses(Invalid))
+async def preview_article(preview: ArticlePreview, user: CurrentUser) -> RenderedArticle:
+    """The Markdown as HTML, the way the article's page will show it; nothing is saved."""
+    return RenderedArticle(html=render_markdown(preview.body))
 
 
 @router.get("", response_model=ArticlePage, summary="List articles",
@@ -76,10 +91,20 @@ async def publish_article(
     return await service.publish_article(resources, user, slug)
 
 
+@router.post("/{slug}/unpublish", response_model=ArticleView, summary="Unpublish an article",
+             responses={**SIGNED_IN, **FOUND, **ALLOWED})
+async def unpublish_article(
+    slug: SlugPath, user: CurrentUser, resources: ResourcesDep
+) -> ArticleView:
+    """Author or co-author. It becomes a draft again: gone from lists, and its address finds
+    nothing for anyone but its writers (and admins). Unpublishing a draft changes nothing."""
+    return await service.unpublish_article(resources, user, slug)
+
+
 @router.delete("/{slug}", status_code=204, summary="Remove an article (soft)",
                responses={**SIGNED_IN, **FOUND, **ALLOWED})
 async def delete_article(slug: SlugPath, user: CurrentUser, resources: ResourcesDep) -> Response:
-    """Author or admin. The article is kept and can be restored by an admin."""
+    """Author or admin. The article is kept and can be restored by an admin; its likes go."""
     await service.remove_article(resources, user, slug)
     return Response(status_code=204)
 

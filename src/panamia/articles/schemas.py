@@ -58,13 +58,23 @@ class ArticleSummary(Schema):
     created_at: datetime
     updated_at: datetime
     removed_at: datetime | None = None
+    likes: int = Field(0, description="How many members like it")
 
 
 class ArticleView(ArticleSummary):
     body: str
+    liked_by_you: bool = False
     invited_co_authors: list[Person] = Field(
         [], description="Pending invitations: all of them for the article's writers and "
         "admins, your own if you are invited, none for anyone else")
+
+
+class ArticlePreview(Strict):
+    body: Body
+
+
+class RenderedArticle(Schema):
+    html: str = Field(description="The text as the article's page shows it, made safe")
 
 
 class ArticlePage(Schema):

@@ -1,9 +1,11 @@
 """Article use cases. Each mutation reads the article, checks who may do it, then writes
 with one conditional update that fails (409) if the article changed in between."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.articles import repository
 from panamia.articles.co_authors import (
@@ -34,9 +36,22 @@ from panamia.fields import mongo_now, normalize_label
 from panamia.identity import people
 from panamia.identity.dependencies import Principal
 from panamia.resources import Resources
+from panamia.settings import Settings
+from panamia.social import likes
 
 SLUG_ATTEMPTS = 5
+PUBLISHED, EDITED, WITHDRAWN = "published", "edited", "withdrawn"
+# Run in the PostgreSQL transaction of each publish, edit of a published article, and
+# unpublish or removal of one, with (session, settings, article, change): federation, which
+# sits above articles, registers here to tell other servers.
+CHANGE_HOOKS: list[Callable[[AsyncSession, Settings, dict[str, Any], str], Awaitable[None]]] = []
 MAX_PAGE_SIZE = 100
+
+
+async def announce(db: AsyncSession, resources: Resources, article: dict[str, Any],
+                   change: str) -> None:
+    for hook in CHANGE_HOOKS:
+        await hook(db, resources.settings, article, change)
 
 
 def writers(document: dict[str, Any]) -> list[str]:
@@ -44,12 +59,14 @@ def writers(document: dict[str, Any]) -> list[str]:
 
 
 def present(
-    document: dict[str, Any], known: dict, model: type[ArticleSummary]
+    document: dict[str, Any], known: dict, model: type[ArticleSummary],
+    like_counts: dict[str, int],
 ) -> ArticleSummary:
     return model.model_validate({
         **document,
         "author": people.person_or_deleted(known, document["authorId"]),
         "coAuthors": [people.person_or_deleted(known, i) for i in document.get("coAuthorIds", [])],
+        "likes": like_counts.get(str(document.get("_id")), 0),
     })
 
 
@@ -68,7 +85,10 @@ async def view(
     """The article with its people; invitations to users since deleted are left out."""
     invited = invitations_shown(document, viewer)
     known = await people.people_by_id(resources, [*writers(document), *invited])
-    shown = present(document, known, ArticleView)
+    shown = present(document, known, ArticleView, {})
+    if "_id" in document:  # a draft just written is shown without
+        counted = await likes.like_counts(resources, str(document["_id"]), viewer)
+        shown.likes, shown.liked_by_you = counted.likes, counted.liked_by_you
     shown.invited_co_authors = [known[i] for i in invited if i in known]
     return shown
 
@@ -186,6 +206,8 @@ async def update_article(
                             same_people=naming is not None)
         if naming:
             await send_invitations(db, user, slug, saved["title"], naming.newly_invited)
+        if article.status == Status.PUBLISHED:
+            await announce(db, resources, saved, EDITED)
     return await view(resources, saved, user)
 
 
@@ -197,22 +219,45 @@ async def publish_article(resources: Resources, user: Principal, slug: str) -> A
     if article.status == Status.PUBLISHED:
         return await view(resources, article.model_dump(by_alias=True), user)
     now = mongo_now()
-    saved = await write(resources, user, article, Action.PUBLISH, {"$set": {
-        "status": Status.PUBLISHED.value, "publishedAt": now, "updatedAt": now,
-    }})
+    async with resources.db.begin() as db:
+        saved = await write(resources, user, article, Action.PUBLISH, {"$set": {
+            "status": Status.PUBLISHED.value, "publishedAt": now, "updatedAt": now,
+        }})
+        await announce(db, resources, saved, PUBLISHED)
+    return await view(resources, saved, user)
+
+
+async def unpublish_article(resources: Resources, user: Principal, slug: str) -> ArticleView:
+    """Back to a draft: gone from lists and hidden from all but its writers (and admins);
+    its likes stay for when it is published again. Unpublishing a draft changes nothing."""
+    article = await authorized(resources, user, slug, Action.PUBLISH)
+    if article.status == Status.REMOVED:
+        raise Conflict("A removed article must be restored by an admin first.")
+    if article.status == Status.DRAFT:
+        return await view(resources, article.model_dump(by_alias=True), user)
+    async with resources.db.begin() as db:
+        saved = await write(resources, user, article, Action.PUBLISH, {"$set": {
+            "status": Status.DRAFT.value, "publishedAt": None, "updatedAt": mongo_now(),
+        }})
+        await announce(db, resources, saved, WITHDRAWN)
     return await view(resources, saved, user)
 
 
 async def remove_article(resources: Resources, user: Principal, slug: str) -> None:
-    """Soft removal: kept, hidden from all but admins, restorable to its former status."""
+    """Soft removal: kept, hidden from all but admins, restorable to its former status.
+    Its likes go (in the same PostgreSQL transaction, rolled back if the removal fails)."""
     article = await authorized(resources, user, slug, Action.REMOVE)
     if article.status == Status.REMOVED:
         return
     now = mongo_now()
-    await write(resources, user, article, Action.REMOVE, {"$set": {
-        "status": Status.REMOVED.value, "statusBeforeRemoval": article.status.value,
-        "removedAt": now, "removedBy": user.id, "updatedAt": now,
-    }})
+    async with resources.db.begin() as db:
+        await likes.forget_article(db, article.id)
+        saved = await write(resources, user, article, Action.REMOVE, {"$set": {
+            "status": Status.REMOVED.value, "statusBeforeRemoval": article.status.value,
+            "removedAt": now, "removedBy": user.id, "updatedAt": now,
+        }})
+        if article.status == Status.PUBLISHED:
+            await announce(db, resources, saved, WITHDRAWN)
 
 
 async def restore_article(resources: Resources, user: Principal, slug: str) -> ArticleView:
@@ -260,5 +305,6 @@ async def list_articles(
     )
     shown = found[:page_size]
     known = await people.people_by_id(resources, (i for doc in shown for i in writers(doc)))
-    return ArticlePage(items=[present(doc, known, ArticleSummary) for doc in shown],
+    like_counts = await likes.likes_by_article(resources, (str(doc["_id"]) for doc in shown))
+    return ArticlePage(items=[present(doc, known, ArticleSummary, like_counts) for doc in shown],
                        page=page, has_more=len(found) > page_size)
