@@ -164,10 +164,10 @@ class TestAccount:
         account = await client.get("/account", headers=BROWSER)
         assert "Your profile is saved." in account.text
         assert 'value="coffee, food"' in account.text
-        assert 'name="hours.monday.open" value="09:00"' in account.text
+        assert 'name="hours.monday.open" value="9:00 AM"' in account.text
         assert 'name="hours.sunday.closed" value="on" checked' in account.text
         public = text_of((await client.get("/people/luna", headers=BROWSER)).text)
-        assert "Café Luna" in public and "Monday 09:00–17:00" in public
+        assert "Café Luna" in public and "Monday 9:00 AM – 5:00 PM" in public
         assert "Sunday Closed" in public and "Menu" in public and "Tuesday Not given" in public
 
     async def test_a_bio_with_a_script_is_shown_as_text(self, client, resources):
@@ -183,19 +183,20 @@ class TestAccount:
     ):
         user_id = await signed_in_member(client, resources)
         typed = {**PROFILE, "hours.tuesday.open": "18:00", "hours.tuesday.close": "09:00",
-                 "socialLinks.website": "example.org", "socialLinks.customLinks.0.url": "",
+                 "socialLinks.website": "example org", "socialLinks.customLinks.0.url": "",
                  "socialLinks.customLinks.1.label": "Shop",
                  "socialLinks.customLinks.1.url": "ftp://shop"}
         page = await submit(client, "/account/profile", typed, page="/account")
 
         assert page.status_code == 422
-        for name, value in (("name", "Café Luna"), ("socialLinks.website", "example.org"),
+        for name, value in (("name", "Café Luna"), ("socialLinks.website", "example org"),
                             ("hours.tuesday.open", "18:00"),
                             ("socialLinks.customLinks.1.url", "ftp://shop")):
             assert f'name="{name}"' in page.text and f'value="{value}"' in page.text
         assert "Espresso &amp; pastelitos</textarea>" in page.text
-        assert 'id="socialLinks.website-error">Must be an http(s) URL' in page.text
-        assert 'id="hours.tuesday-error">Close (09:00) must be after open (18:00).' in page.text
+        assert 'id="socialLinks.website-error">Enter a web address' in page.text
+        assert 'id="hours.tuesday-error">The closing time must be after the opening time.' \
+            in page.text
         assert 'id="socialLinks.customLinks.1.url-error">' in page.text
         assert 'id="socialLinks.customLinks.0.label-error">' not in page.text
         stored = await profiles_service.ensure_profile(resources, user_id)

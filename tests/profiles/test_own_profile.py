@@ -94,7 +94,7 @@ class TestPatchProfile:
             "name": "Changed",
             "socialLinks": {"website": "not a url",
                             "customLinks": [{"label": "Shop", "url": "javascript:alert(1)"}]},
-            "hours": {"monday": {"open": "9:00", "close": "17:00"},
+            "hours": {"monday": {"open": "25:00", "close": "17:00"},
                       "tuesday": {"open": "18:00", "close": "09:00"},
                       "funday": {"open": "09:00", "close": "10:00"}},
             "location": {"lat": 91, "lng": 0},

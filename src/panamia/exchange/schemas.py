@@ -8,14 +8,13 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from panamia.exchange.models import CONDITIONS, KINDS, MAX_PHOTOS
-from panamia.fields import Currency, Label, Money, Strict, Text, Url, unique
+from panamia.fields import Currency, Label, Money, Price, Strict, Text, Url, unique
 from panamia.schemas import Schema, SingleLine
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 LONGEST_AUCTION = timedelta(days=30)
 SHORTEST_AUCTION = timedelta(minutes=5)
 
-Amount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2, examples=["45.00"])]
 Kind = Literal[KINDS]
 Condition = Literal[CONDITIONS]
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -40,11 +39,11 @@ class ListingCreate(Strict):
     city: City
     photos: Photos = []
     currency: Currency = "USD"
-    price: Amount | None = None
+    price: Price | None = None
     open_to_offers: bool = False
-    start_price: Amount | None = None
-    reserve_price: Amount | None = None
-    min_increment: Amount | None = None
+    start_price: Price | None = None
+    reserve_price: Price | None = None
+    min_increment: Price | None = None
     ends_at: datetime | None = None
 
     @model_validator(mode="after")
@@ -111,7 +110,7 @@ class ListingPage(Schema):
 
 
 class BidCreate(Strict):
-    amount: Amount
+    amount: Price
 
 
 class BidView(Schema):
@@ -134,7 +133,7 @@ class OfferCreate(Strict):
     """A sale open to offers takes an `amount`; a swap takes `swapListingId`, one of your own
     open listings; a free item takes neither (it asks for the item)."""
 
-    amount: Amount | None = None
+    amount: Price | None = None
     swap_listing_id: Id | None = None
     message: Annotated[str, StringConstraints(max_length=1000), *Text.__metadata__] | None = None
 

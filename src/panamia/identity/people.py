@@ -37,3 +37,18 @@ async def person_by_screenname(resources: Resources, screenname: str) -> Person 
             .where(func.lower(User.screenname) == screenname.lower())
         )).first()
     return Person(id=row.id, screenname=row.screenname, name=row.name) if row else None
+
+
+async def ids_by_screenname(resources: Resources, names: Iterable[str]) -> dict[str, str]:
+    """`{screenname: user id}` for those of `names` (lower case) that someone holds: one
+    statement on the `lower(screenname)` index."""
+    wanted = list(dict.fromkeys(names))
+    if not wanted:
+        return {}
+    async with resources.reads() as db:
+        rows = (await db.execute(
+            select(func.lower(User.screenname), User.id)
+            .where(func.lower(User.screenname) == any_(bindparam("names", type_=ARRAY(String)))),
+            {"names": wanted},
+        )).all()
+    return dict(rows)

@@ -7,13 +7,23 @@ too (64 KiB of BSON), which is what keeps a directory page cheap to read.
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import bson
 from pydantic import AfterValidator, Field, JsonValue, model_validator
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from panamia.fields import Label, Strict, Text, Url, fold, folded_words, unique
+from panamia.fields import (
+    ClockTime,
+    Label,
+    Strict,
+    Text,
+    Url,
+    Zip,
+    fold,
+    folded_words,
+    unique,
+)
 from panamia.schemas import Schema
 
 COLLECTION = "profiles"
@@ -24,7 +34,6 @@ EXTRA_MAX_DEPTH = 3
 EXTRA_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
 INT64 = 2**63
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 MAX_SEARCH_WORDS = 300
 
 INDEXES = {
@@ -36,14 +45,10 @@ INDEXES = {
                    name="ix_profiles_categories"),
         IndexModel([("active", ASCENDING), ("searchWords", ASCENDING)],
                    name="ix_profiles_search"),
+        IndexModel([("active", ASCENDING), ("createdAt", DESCENDING), ("_id", DESCENDING)],
+                   name="ix_profiles_newest"),
     ]
 }
-
-
-def _hhmm(value: str) -> str:
-    if not HHMM.fullmatch(value):
-        raise ValueError("must be HH:MM on a 24-hour clock, 00:00 to 23:59")
-    return value
 
 
 def _bounded_extra(value: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +82,6 @@ def _bounded_extra(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-HourMinute = Annotated[str, AfterValidator(_hhmm)]
 Extra = Annotated[dict[str, JsonValue], AfterValidator(_bounded_extra)]
 Name = Annotated[Text, Field(max_length=120)]
 Bio = Annotated[Text, Field(max_length=5000)]
@@ -117,21 +121,22 @@ class SocialLinks(Strict):
 
 
 class DayHours(Strict):
-    """`{"open": "09:00", "close": "17:00"}` or `{"closed": true}`; no hours past midnight."""
+    """`{"open": "09:00", "close": "17:00"}` or `{"closed": true}`; no hours past midnight.
+    Times may be sent as `9:00 AM` too; they are kept and answered as `HH:MM`."""
 
-    open: HourMinute | None = None
-    close: HourMinute | None = None
+    open: ClockTime | None = None
+    close: ClockTime | None = None
     closed: bool = False
 
     @model_validator(mode="after")
     def _consistent(self) -> "DayHours":
         if self.closed:
             if self.open or self.close:
-                raise ValueError("a closed day has no open or close time")
+                raise ValueError("a closed day has no opening or closing time")
         elif not (self.open and self.close):
-            raise ValueError('give both open and close, or {"closed": true}')
+            raise ValueError("give both an opening and a closing time, or mark the day closed")
         elif self.close <= self.open:
-            raise ValueError(f"close ({self.close}) must be after open ({self.open})")
+            raise ValueError("the closing time must be after the opening time")
         return self
 
 
@@ -146,9 +151,10 @@ class Hours(Strict):
 
 
 class Location(Strict):
+    neighborhood: Annotated[Text, Field(max_length=100)] | None = None
     city: Annotated[Text, Field(max_length=100)] | None = None
     state: Annotated[Text, Field(max_length=100)] | None = None
-    zip: Annotated[str, Field(pattern=r"^[0-9]{5}(-[0-9]{4})?$")] | None = None
+    zip: Zip | None = None
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lng: Annotated[float, Field(ge=-180, le=180)] | None = None
 
@@ -160,6 +166,7 @@ class Location(Strict):
 
 
 Categories = Annotated[list[Label], AfterValidator(unique), Field(max_length=20)]
+TimeFormat = Literal["12h", "24h"]
 Images = Annotated[list[Image], Field(max_length=20)]
 
 
@@ -173,6 +180,8 @@ class ProfileFields(Schema):
     hours: Hours = Hours()
     categories: Categories = []
     location: Location | None = None
+    time_format: TimeFormat = Field(
+        "12h", description="How opening hours are shown: 9:00 AM (12h) or 09:00 (24h)")
     active: bool = False
     extra: Extra = {}
 
@@ -186,11 +195,18 @@ class ProfileDocument(ProfileFields):
     version: int = 0
 
 
-def search_fields(fields: ProfileFields) -> dict[str, Any]:
-    """Derived, indexed fields: SecantusDB has no text index, so the directory searches
-    whole folded words by prefix and sorts by the folded name."""
-    words = unique(folded_words(" ".join([fields.name, fields.bio, *fields.categories])))
-    return {"searchWords": words[:MAX_SEARCH_WORDS], "sortName": fold(fields.name)}
+SEARCHED = {"name", "bio", "categories", "location"}
+
+
+def search_fields(profile: dict[str, Any]) -> dict[str, Any]:
+    """Derived, indexed fields of a stored `profile`: SecantusDB has no text index, so the
+    directory searches whole folded words by prefix and sorts by the folded name. The place
+    words come first, so a long bio cannot push them past the cap."""
+    location = profile.get("location") or {}
+    parts = [location.get("neighborhood"), location.get("city"), profile.get("name"),
+             *(profile.get("categories") or []), profile.get("bio")]
+    words = unique(folded_words(" ".join(part for part in parts if isinstance(part, str))))
+    return {"searchWords": words[:MAX_SEARCH_WORDS], "sortName": fold(profile.get("name") or "")}
 
 
 def stored(fields: ProfileFields, names: set[str] | None = None) -> dict[str, Any]:
@@ -198,8 +214,8 @@ def stored(fields: ProfileFields, names: set[str] | None = None) -> dict[str, An
     data = fields.model_dump(by_alias=True, include=names, exclude_none=True)
     if names is None or "location" in names:
         data["location"] = data.get("location")
-    if names is None or names & {"name", "bio", "categories"}:
-        data.update(search_fields(fields))
+    if names is None or names & SEARCHED:
+        data.update(search_fields(fields.model_dump(by_alias=True)))
     return data
 
 

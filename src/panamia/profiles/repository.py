@@ -47,11 +47,36 @@ async def find_active(db: MongoDatabase, user_id: str) -> dict | None:
     return await db[COLLECTION].find_one({"userId": user_id, "active": True})
 
 
+async def active_user_ids(db: MongoDatabase, user_ids: list[str]) -> set[str]:
+    cursor = db[COLLECTION].find({"userId": {"$in": user_ids}, "active": True},
+                                 {"userId": 1, "_id": 0})
+    return {document["userId"] async for document in cursor}
+
+
 async def find_page(
-    db: MongoDatabase, query: dict[str, Any], *, skip: int, limit: int
+    db: MongoDatabase, query: dict[str, Any], sort: list[tuple[str, int]], *,
+    skip: int, limit: int,
 ) -> list[dict]:
     cursor = (
         db[COLLECTION].find(query, {"searchWords": 0})
-        .sort([("sortName", 1), ("_id", 1)]).skip(skip).limit(limit).batch_size(limit)
+        .sort(sort).skip(skip).limit(limit).batch_size(limit)
     )
     return await cursor.to_list(limit)
+
+
+async def count(db: MongoDatabase, query: dict[str, Any], *, limit: int) -> int:
+    """How many documents match, counting no further than `limit`."""
+    return await db[COLLECTION].count_documents(query, limit=limit)
+
+
+async def count_categories(db: MongoDatabase, *, limit: int) -> list[dict]:
+    """`{"_id": category, "count": n}` over active profiles, the most used first."""
+    pipeline = [
+        {"$match": {"active": True, "categories.0": {"$exists": True}}},
+        {"$project": {"_id": 0, "categories": 1}},
+        {"$unwind": "$categories"},
+        {"$group": {"_id": "$categories", "count": {"$sum": 1}}},
+        {"$sort": {"count": -1, "_id": 1}},
+        {"$limit": limit},
+    ]
+    return await (await db[COLLECTION].aggregate(pipeline)).to_list(limit)

@@ -10,6 +10,7 @@ from panamia.identity.dependencies import SIGNED_IN, CurrentUser
 from panamia.identity.schemas import ScreennameLookup
 from panamia.profiles import service
 from panamia.profiles.schemas import (
+    CategoryCount,
     DirectoryPage,
     OwnProfile,
     ProfilePatch,
@@ -59,8 +60,18 @@ async def get_directory(
     resources: ResourcesDep,
     q: Annotated[str | None, Query(max_length=100, description="Words to look for")] = None,
     category: Annotated[str | None, Query(max_length=40)] = None,
+    sort: Annotated[service.Sort, Query(description="By `name`, or `newest` first")] = "name",
     page: Annotated[int, Query(ge=1, le=1000)] = 1,
 ) -> DirectoryPage:
-    """Active profiles sorted by name, 20 a page. Each word of `q` must begin a word of
-    the name, bio or categories (case and accents ignored); `category` matches exactly."""
-    return await service.directory(resources, q=q, category=category, page=page)
+    """Active profiles, 20 a page, with how many match. Each word of `q` must begin a word
+    of the place (neighborhood or city), name, categories or bio, or be the screenname
+    (case and accents ignored: `cafe` finds Café); `category` matches exactly."""
+    return await service.directory(resources, q=q, category=category, page=page, sort=sort)
+
+
+@router.get("/directory/categories", response_model=list[CategoryCount],
+            summary="Categories in use")
+async def get_directory_categories(resources: ResourcesDep) -> list[CategoryCount]:
+    """The categories of active profiles with how many profiles each has, the most used
+    first (at most 50): the choices for `category` in the directory."""
+    return await service.categories_in_use(resources)

@@ -17,9 +17,9 @@ from panamia.profiles.documents import (
     Name,
     ProfileFields,
     SocialLinks,
+    TimeFormat,
 )
 from panamia.schemas import Schema, SingleLine
-
 
 
 class ProfilePatch(Strict):
@@ -35,11 +35,13 @@ class ProfilePatch(Strict):
     hours: Hours | None = None
     categories: Categories | None = None
     location: Location | None = None
+    time_format: TimeFormat | None = None
     active: bool | None = None
     extra: Extra | None = None
 
     _not_null = reject_null(
-        "name", "bio", "images", "social_links", "hours", "categories", "active", "extra"
+        "name", "bio", "images", "social_links", "hours", "categories", "time_format",
+        "active", "extra",
     )
 
 
@@ -62,3 +64,10 @@ class DirectoryPage(Schema):
     items: list[PublicProfile]
     page: int
     has_more: bool
+    total: int = Field(description="How many profiles match, counted up to 1,000")
+    total_capped: bool = Field(description="True when more than `total` profiles match")
+
+
+class CategoryCount(Schema):
+    name: str
+    count: int = Field(description="Active profiles in this category")

@@ -1,7 +1,8 @@
 """Profile use cases: ensure, read, edit, show publicly, list in the directory."""
 
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Literal
 
 import bson
 
@@ -14,6 +15,7 @@ from panamia.identity.schemas import SessionUser
 from panamia.profiles import documents, repository
 from panamia.profiles.documents import ProfileDocument, ProfileFields
 from panamia.profiles.schemas import (
+    CategoryCount,
     DirectoryPage,
     OwnProfile,
     ProfilePatch,
@@ -24,6 +26,8 @@ from panamia.resources import Resources
 
 DIRECTORY_PAGE_SIZE = 20
 MAX_QUERY_WORDS = 5
+COUNT_LIMIT = 1000
+CATEGORIES_SHOWN = 50
 SAVE_ATTEMPTS = 3
 MERGED = ("social_links", "hours")
 
@@ -126,32 +130,61 @@ async def public_profile(resources: Resources, screenname: str) -> PublicProfile
     return PublicProfile.model_validate({**profile, "screenname": person.screenname})
 
 
-def directory_query(q: str | None, category: str | None) -> dict[str, Any]:
-    """Every word of `q` must start a word of the name, bio or categories (accents and
-    case ignored). Anchored prefix regexes on the indexed `searchWords` field stand in for
-    `$text`, which SecantusDB lacks."""
+async def with_public_profile(resources: Resources, user_ids: Iterable[str]) -> set[str]:
+    """Which of these users have a public profile page (an active profile): a link to anyone
+    else's would find nothing."""
+    wanted = sorted(set(user_ids))
+    return await repository.active_user_ids(resources.mongo, wanted) if wanted else set()
+
+
+SORTS = {"name": [("sortName", 1), ("_id", 1)], "newest": [("createdAt", -1), ("_id", -1)]}
+Sort = Literal["name", "newest"]
+
+
+def directory_query(words: list[str], category: str | None,
+                    screennames: dict[str, str]) -> dict[str, Any]:
+    """Every word must start a word of the place, name, categories or bio (accents and case
+    ignored), or be the screenname of the profile's owner (`screennames`, from PostgreSQL).
+    Anchored prefix regexes on the indexed `searchWords` field stand in for `$text`, which
+    SecantusDB lacks."""
     query: dict[str, Any] = {"active": True}
-    words = folded_words(q or "")[:MAX_QUERY_WORDS]
-    if words:
-        query["$and"] = [{"searchWords": {"$regex": f"^{re.escape(w)}"}} for w in words]
+    conditions = []
+    for word in words:
+        prefix = {"searchWords": {"$regex": f"^{re.escape(word)}"}}
+        owner = screennames.get(word)
+        conditions.append({"$or": [prefix, {"userId": owner}]} if owner else prefix)
+    if conditions:
+        query["$and"] = conditions
     if category:
         query["categories"] = normalize_label(category)
     return query
 
 
 async def directory(
-    resources: Resources, *, q: str | None, category: str | None, page: int
+    resources: Resources, *, q: str | None, category: str | None, page: int,
+    sort: Sort = "name",
 ) -> DirectoryPage:
-    """Active profiles by name, 20 a page; screennames come from PostgreSQL in one query.
-    A profile whose account is gone is left out."""
+    """Active profiles by name or newest first, 20 a page, with how many match (counted up
+    to 1,000); screennames come from PostgreSQL in one query. A profile whose account is
+    gone is left out."""
+    words = folded_words(q or "")[:MAX_QUERY_WORDS]
+    query = directory_query(words, category, await people.ids_by_screenname(resources, words))
     found = await repository.find_page(
-        resources.mongo, directory_query(q, category),
+        resources.mongo, query, SORTS[sort],
         skip=(page - 1) * DIRECTORY_PAGE_SIZE, limit=DIRECTORY_PAGE_SIZE + 1,
     )
+    total = await repository.count(resources.mongo, query, limit=COUNT_LIMIT + 1)
     shown = found[:DIRECTORY_PAGE_SIZE]
     owners = await people.people_by_id(resources, (p["userId"] for p in shown))
     items = [
         PublicProfile.model_validate({**p, "screenname": owners[p["userId"]].screenname})
         for p in shown if p["userId"] in owners
     ]
-    return DirectoryPage(items=items, page=page, has_more=len(found) > DIRECTORY_PAGE_SIZE)
+    return DirectoryPage(items=items, page=page, has_more=len(found) > DIRECTORY_PAGE_SIZE,
+                         total=min(total, COUNT_LIMIT), total_capped=total > COUNT_LIMIT)
+
+
+async def categories_in_use(resources: Resources) -> list[CategoryCount]:
+    """The categories of active profiles, the most used first (at most 50), with counts."""
+    counted = await repository.count_categories(resources.mongo, limit=CATEGORIES_SHOWN)
+    return [CategoryCount(name=row["_id"], count=row["count"]) for row in counted]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, StringConstraints
 
-from panamia.fields import Currency, Money, Strict, Text, TimeZone
+from panamia.fields import Amount, Currency, Money, Price, Strict, Text, TimeZone
 from panamia.rentals.models import CATEGORIES, MAX_BUFFER_MINUTES, PRICE_UNITS
 from panamia.rentals.states import Status
 from panamia.schemas import Schema, SingleLine
@@ -17,7 +17,6 @@ ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 Role = Literal["owner", "renter"]
 Category = Literal[CATEGORIES]
 PriceUnit = Literal[PRICE_UNITS]
-Amount = Annotated[Decimal, Field(ge=0, max_digits=10, decimal_places=2, examples=["20.00"])]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
                   SingleLine, *Text.__metadata__]
 Words = Annotated[str, StringConstraints(max_length=2000), *Text.__metadata__]
@@ -27,7 +26,7 @@ class ItemCreate(Strict):
     title: Title
     description: Annotated[str | None, StringConstraints(max_length=5000)] = None
     category: Category
-    price: Annotated[Amount, Field(gt=0)]
+    price: Price
     price_unit: PriceUnit = Field(description="The price is per hour or per day (the owner's "
                                               "local day)")
     currency: Currency = "USD"

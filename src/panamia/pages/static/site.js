@@ -43,7 +43,27 @@ function focusErrors() {
   if (summary) summary.focus();
 }
 
+// Opening hours: "Same hours every weekday" copies Monday's row to Tuesday to Friday as it
+// is typed. Saving does the same on the server, with or without this.
+function sameWeekdays() {
+  const box = document.querySelector("input[data-same-weekdays]");
+  if (!box) return;
+  const monday = (part) => document.getElementById("hours.monday." + part);
+  const copy = () => {
+    if (!box.checked) return;
+    for (const day of ["tuesday", "wednesday", "thursday", "friday"]) {
+      for (const part of ["open", "close"]) {
+        document.getElementById(`hours.${day}.${part}`).value = monday(part).value;
+      }
+      document.getElementById(`hours.${day}.closed`).checked = monday("closed").checked;
+    }
+  };
+  box.addEventListener("change", copy);
+  document.getElementById("hours.monday").addEventListener("input", copy);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   checkScreennames();
+  sameWeekdays();
   focusErrors();
 });

@@ -1,13 +1,22 @@
 """Listing bodies and answers at the HTTP edge. Money in, money out: see `Price` and `Money`."""
 
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
 from pydantic_core.core_schema import ValidationInfo
 
-from panamia.fields import Currency, Money, Strict, Text, TimeZone, reject_null, unique
+from panamia.fields import (
+    Currency,
+    Money,
+    Price,
+    Strict,
+    Text,
+    TimeZone,
+    Zip,
+    reject_null,
+    unique,
+)
 from panamia.pets.listings.models import SERVICES, SPECIES
 from panamia.schemas import Schema, SingleLine
 
@@ -17,10 +26,6 @@ LOOK_BACK = timedelta(days=366)
 # Ids in paths are cuid2 strings; anything else is refused before it reaches PostgreSQL.
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
-# A price as the client sends it: a string ("45.00") or a JSON number (45, 45.5); at most
-# two decimals and the range of NUMERIC(10, 2). Numbers with at most 10 digits convert
-# exactly (Pydantic goes through the float's shortest repr), so no binary fraction survives.
-Price = Annotated[Decimal, Field(gt=0, max_digits=10, decimal_places=2, examples=["45.00"])]
 Service = Literal[SERVICES]
 Species = Literal[SPECIES]
 Services = Annotated[list[Service], Field(min_length=1, max_length=len(SERVICES)),
@@ -37,7 +42,6 @@ def _text(**constraints):
 Title = Annotated[_text(strip_whitespace=True, min_length=1, max_length=120), SingleLine]
 Description = _text(max_length=5000)
 City = _text(strip_whitespace=True, min_length=1, max_length=100)
-Zip = _text(strip_whitespace=True, min_length=1, max_length=20)
 MaxPets = Annotated[int, Field(ge=1, le=20)]
 
 
@@ -74,13 +78,29 @@ def window_problem(start: date, end: date, *, max_days: int = MAX_WINDOW_DAYS) -
     """What is wrong with the half-open range `[start, end)`, if anything: it must start
     within a year back and two years ahead."""
     if end <= start:
-        return "must be after the start date (ranges are half-open: [start, end))"
+        return "must come after the first night: one night ends the next day"
     if end - start > timedelta(days=max_days):
-        return f"must be at most {max_days} days after the start date"
+        return f"must be at most {max_days} days after the first night"
     earliest, latest = calendar_bounds(back=LOOK_BACK)
     if not earliest <= start <= latest:
         return (f"the dates must start between {earliest} and {latest}: from a year back to "
                 f"{YEARS_AHEAD} years ahead")
+    return None
+
+
+PASSED = "This day has passed; search from today on."
+
+
+def search_problem(start: date, end: date) -> tuple[str, str] | None:
+    """What is wrong with searching for sitters free from `start` to the check-out day `end`,
+    with the query's field at fault (`from` or `to`). A search of nights gone by would list
+    sitters as free for them, so it is refused like a booking of them (UTC's yesterday is
+    still today west of UTC)."""
+    earliest, _ = calendar_bounds(back=timedelta(days=1))
+    if start < earliest:
+        return "from", PASSED
+    if problem := window_problem(start, end):
+        return "to", f"The check-out day {problem}."
     return None
 
 
