@@ -25,6 +25,8 @@ class OutgoingMail:
     subject: str
     text: str
     link: str | None = None
+    # Extra header fields, e.g. RFC 8058's `List-Unsubscribe` and `List-Unsubscribe-Post`.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Mailer(Protocol):
@@ -83,6 +85,8 @@ class SmtpMailer:
         message["From"] = self.sender
         message["To"] = mail.to
         message["Subject"] = mail.subject
+        for name, value in mail.headers:
+            message[name] = value
         message.set_content(mail.text)
         context = ssl.create_default_context()
         if self.implicit_tls:

@@ -78,7 +78,8 @@ class TestListing:
         assert (item["type"], item["actorId"], item["targetId"], item["read"]) == (
             "Like", ben, ana, False)
         assert item["object"] == {"type": "Article", "id": item["object"]["id"], "url": None,
-                                  "summary": "A post"}
+                                  "summary": "A post", "name": None, "status": None,
+                                  "endTime": None}
 
     async def test_only_the_recipient_sees_them(self, client, resources):
         ana, ben = await create_user(resources), await create_user(resources)
@@ -151,14 +152,16 @@ class TestPage:
         bid = ActivityObject(type="Bid", id="b1", url="http://exchange.testserver/items/i1")
         claim = ActivityObject(type="RentalClaim", id="c1",
                                url="http://rentals.testserver/rentals/r1")
-        await delivered(resources, Offer(actor_id=actor, target_id=me, object=bid),
-                        Update(actor_id=None, target_id=me, object=claim))
+        offer, _ = await delivered(resources, Offer(actor_id=actor, target_id=me, object=bid),
+                                   Update(actor_id=None, target_id=me, object=claim))
 
         page = (await client.get("/notifications", headers=BROWSER)).text
         shown = text_of(page)
         assert "Ben made an offer on your bid" in shown
         assert "Pana MIA updated your rental claim" in shown
-        assert '<a href="http://exchange.testserver/items/i1">your bid</a>' in page
+        opens = await client.get(f"/notifications/{offer}/open")
+        assert opens.headers["location"] == "/notifications"  # not a host of this platform
+        assert f'<a href="/notifications/{offer}/open" class="notification-link">your bid</a>' in page
 
 
 async def test_mongodb_down_is_503(settings, resources):

@@ -15,6 +15,13 @@ HEADER = "x-csrf-token"
 CHECKED = responses((Forbidden, "CSRF token missing or wrong"))
 
 
+def authorized_by_its_url(endpoint):
+    """Mark a route whose URL carries the one thing it may do (RFC 8058's one-click
+    unsubscribe, POSTed by mail clients without cookies): no CSRF check."""
+    endpoint.authorized_by_its_url = True
+    return endpoint
+
+
 async def submitted_token(request: Request) -> str | None:
     if header := request.headers.get(HEADER):
         return header
@@ -35,7 +42,8 @@ async def submitted_token(request: Request) -> str | None:
 async def verify_csrf(
     request: Request, resources: ResourcesDep
 ) -> None:
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or getattr(request.scope.get("endpoint"),
+                                                  "authorized_by_its_url", False):
         return
     settings = resources.settings
     expected = csrf_token_from_cookie(

@@ -1,27 +1,19 @@
-"""The notifications page: newest first, mark one or all as read."""
+"""The notifications page: newest first, each a sentence linking to what it is about;
+opening one marks it read, and one or all can be marked read."""
 
-import re
-from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Path, Query, Request
 from pymongo.errors import PyMongoError
 
 from panamia import pages
-from panamia.identity import people
+from panamia.errors import NotFound
 from panamia.identity.dependencies import CurrentUser, resolve_principal
-from panamia.notifications import service
-from panamia.notifications.schemas import Notification
+from panamia.notifications import sentences, service
+from panamia.settings import Settings
 
 router = pages.page_router()
-SYSTEM = "Pana MIA"
-VERBS = {
-    "Create": "added", "Update": "updated", "Like": "liked", "Follow": "started following",
-    "Invite": "invited you to co-author", "Offer": "asked to book", "Accept": "accepted",
-    "Reject": "declined", "Announce": "shared",
-}
-# An `Offer` of a sidecar's own thing (a bid on an item) is no booking request.
-OFFERED = "made an offer on"
 
 
 async def unread_badge(request: Request) -> pages.LayoutPart:
@@ -37,42 +29,6 @@ async def unread_badge(request: Request) -> pages.LayoutPart:
         return pages.LayoutPart({"unread": None})
 
 
-@dataclass(frozen=True)
-class Line:
-    """A notification as a sentence: who, did what, to what."""
-
-    notification: Notification
-    actor: str
-    actor_screenname: str | None
-    verb: str
-
-    @property
-    def what(self) -> str:
-        item = self.notification.object
-        if item.summary:
-            return item.summary
-        if item.type == "Person":
-            return "you"
-        return "your " + re.sub(r"(?<=[a-z])(?=[A-Z])", " ", item.type).lower()
-
-
-async def lines(request: Request, items: list[Notification]) -> list[Line]:
-    """Actors' names come from PostgreSQL, one query for the page."""
-    known = await people.people_by_id(pages.resources_of(request),
-                                      (n.actor_id for n in items if n.actor_id))
-    result = []
-    for item in items:
-        offered = item.type == "Offer" and item.object.from_sidecar
-        verb = OFFERED if offered else VERBS.get(item.type, item.type.lower())
-        if item.actor_id is None:
-            result.append(Line(item, SYSTEM, None, verb))
-            continue
-        actor = people.person_or_deleted(known, item.actor_id)
-        name = actor.name or (f"@{actor.screenname}" if actor.screenname else "Someone")
-        result.append(Line(item, name, actor.screenname, verb))
-    return result
-
-
 @router.get("/notifications")
 async def notifications(
     request: Request, user: CurrentUser,
@@ -83,7 +39,8 @@ async def notifications(
                                              unread_only=unread, page=page)
     return await pages.render(
         request, "notifications.html", title="Notifications", nav="notifications",
-        found=found, lines=await lines(request, found.items), unread_only=unread,
+        found=found, lines=list(zip(found.items, await sentences.describe_all(
+            pages.resources_of(request), found.items))), unread_only=unread,
         here=pages.here(request),
     )
 
@@ -101,3 +58,30 @@ async def mark_read(request: Request, user: CurrentUser,
     await service.mark_read(pages.resources_of(request), user.id, notification_id)
     back = (await pages.read_form(request)).get("next")
     return pages.redirect(request, pages.local_path(back, "/notifications"))
+
+
+def on_the_platform(settings: Settings, url: str) -> bool:
+    """Whether `url` is on the main site or a sidecar's: opening a notification goes nowhere
+    else, whatever its url says."""
+    sites = {urlsplit(site)[:2] for site in (settings.auth_url, *settings.sign_in_return_urls)}
+    try:
+        return urlsplit(url)[:2] in sites
+    except ValueError:
+        return False
+
+
+@router.get("/notifications/{notification_id}/open")
+async def open_notification(request: Request, user: CurrentUser,
+                            notification_id: Annotated[str, Path(max_length=64)]):
+    """Mark it read and go to what it is about (a GET: it is a link, and reading is safe to
+    repeat)."""
+    resources = pages.resources_of(request)
+    try:
+        notification = await service.mark_read(resources, user.id, notification_id)
+    except NotFound:
+        return pages.redirect(request, "/notifications",
+                              notice="That notification is no longer here.")
+    url = sentences.absolute_url(resources.settings, notification.object)
+    if url is None or not on_the_platform(resources.settings, url):
+        return pages.redirect(request, "/notifications")
+    return pages.redirect(request, url)

@@ -8,6 +8,9 @@ from pymongo import DESCENDING, ReturnDocument
 from panamia.db.mongo import MongoDatabase
 from panamia.notifications.documents import COLLECTION
 
+# The main app's profile documents: a member with an active one has a public profile page.
+PROFILES = "profiles"
+
 
 async def insert_once(mongo: MongoDatabase, document: dict[str, Any]) -> None:
     """Insert unless a document with this `_id` exists; a replay leaves `read` alone."""
@@ -50,3 +53,18 @@ async def mark_all_read(mongo: MongoDatabase, target_id: str, now: datetime) -> 
         {"targetId": target_id, "read": False}, {"$set": {"read": True, "readAt": now}}
     )
     return result.modified_count
+
+
+async def unread_among(mongo: MongoDatabase, notification_ids: list[str]) -> list[dict[str, Any]]:
+    """The unread ones of `notification_ids`, oldest first."""
+    cursor = mongo[COLLECTION].find({"_id": {"$in": notification_ids}, "read": False})
+    return sorted(await cursor.to_list(), key=lambda document: document["createdAt"])
+
+
+async def with_public_profile(mongo: MongoDatabase, user_ids: list[str]) -> set[str]:
+    """Which of `user_ids` have a public profile page; a link to anyone else's finds nothing."""
+    if not user_ids:
+        return set()
+    cursor = mongo[PROFILES].find({"userId": {"$in": user_ids}, "active": True},
+                                  {"userId": 1, "_id": 0})
+    return {document["userId"] async for document in cursor}

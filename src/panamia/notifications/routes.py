@@ -6,8 +6,14 @@ from fastapi import APIRouter, Path, Query
 
 from panamia.errors import NotFound, Unavailable, responses
 from panamia.identity.dependencies import CurrentUser
-from panamia.notifications import service
-from panamia.notifications.schemas import MarkedRead, Notification, NotificationPage, UnreadCount
+from panamia.notifications import emails, service
+from panamia.notifications.schemas import (
+    EmailSettings,
+    MarkedRead,
+    Notification,
+    NotificationPage,
+    UnreadCount,
+)
 from panamia.resources import ResourcesDep
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
@@ -32,6 +38,21 @@ async def unread_count(user: CurrentUser, resources: ResourcesDep) -> UnreadCoun
 async def mark_all_read(user: CurrentUser, resources: ResourcesDep) -> MarkedRead:
     """`marked` counts the notifications that were unread until now."""
     return MarkedRead(marked=await service.mark_all_read(resources, user.id))
+
+
+@router.get("/email", response_model=EmailSettings)
+async def email_settings(user: CurrentUser, resources: ResourcesDep) -> EmailSettings:
+    """How often you get email about what needs your answer (`instant` unless you chose)."""
+    return EmailSettings(frequency=await emails.frequency_of(resources, user.id))
+
+
+@router.put("/email", response_model=EmailSettings)
+async def choose_email(body: EmailSettings, user: CurrentUser,
+                       resources: ResourcesDep) -> EmailSettings:
+    """`instant`: a mail for each booking request, confirmation, message or co-author
+    invitation; `daily`: one digest a day of those still unread; `off`: none."""
+    await emails.set_frequency(resources, user.id, body.frequency)
+    return body
 
 
 @router.post(

@@ -28,10 +28,18 @@ Id = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class ActivityObject(Schema):
+    """`url` may be a path: on the pets sidecar for a `Listing`, `Booking` or `Review`, else
+    on the main site. `name` is what a sentence calls it ("Cats among the books for 3–5
+    Dec"), `status` what a step made of it (`completed`), `endTime` when it needs an
+    answer by."""
+
     type: ObjectType
     id: Id
     url: str | None = Field(None, max_length=2048)
     summary: str | None = Field(None, max_length=500)
+    name: str | None = Field(None, max_length=300)
+    status: str | None = Field(None, pattern=r"^[a-z_]{1,40}$")
+    end_time: datetime | None = None
 
     @property
     def from_sidecar(self) -> bool:
@@ -161,3 +169,8 @@ class UnreadCount(Schema):
 
 class MarkedRead(Schema):
     marked: int
+
+
+class EmailSettings(Schema):
+    frequency: Literal["instant", "daily", "off"] = Field(
+        description="instant: one mail each; daily: one digest a day; off: no mail")

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from panamia.db.mongo import MongoDatabase
 from panamia.errors import NotFound
 from panamia.identity.models import User
-from panamia.notifications import documents, repository
+from panamia.notifications import documents, emails, repository
 from panamia.notifications.schemas import (
     ACTIVITY,
     ActivityBase,
@@ -39,7 +39,8 @@ async def deliver(event: Event, mongo: MongoDatabase, session: AsyncSession) -> 
 
     The recipient's row is held with FOR KEY SHARE until the relay commits, so an account
     deletion waits for this insert and its `user.deleted` event then removes it; a
-    recipient already deleted gets nothing.
+    recipient already deleted gets nothing. One that needs the recipient's action is queued
+    for mail as well (`emails`).
     """
     activity = ACTIVITY.validate_python(event.payload)
     recipient = (await session.execute(
@@ -51,6 +52,7 @@ async def deliver(event: Event, mongo: MongoDatabase, session: AsyncSession) -> 
     await repository.insert_once(
         mongo, documents.new_document(event.id, activity, event.created_at)
     )
+    await emails.queue(session, event.id, activity)
 
 
 async def list_notifications(
