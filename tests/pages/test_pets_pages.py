@@ -28,8 +28,11 @@ def day_state(html: str, day: date) -> str | None:
 
 
 def buttons_of(html: str, booking_id: str) -> set[str]:
+    """The steps a booking's row offers: buttons, and links to the page that asks first."""
     form = re.search(rf'action="/bookings/{booking_id}/step".*?</form>', html, re.S)
-    return set(re.findall(r'name="step" value="(\w+)"', form.group(0))) if form else set()
+    found = re.findall(r'name="step" value="(\w+)"|/step\?step=(\w+)', form.group(0)
+                       ) if form else []
+    return {button or link for button, link in found}
 
 
 async def send(pets, action: str, data: dict, *, page: str):

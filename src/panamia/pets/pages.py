@@ -4,7 +4,7 @@ action goes through the JSON API's services (`POST /listings`, `PATCH /listings/
 A listing's page shows its reviews and takes requests, so it sits above the sub-packages."""
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi import Path, Query, Request
 from pydantic import ValidationError
@@ -13,6 +13,7 @@ from panamia import pages
 from panamia.errors import Conflict, Forbidden, Invalid
 from panamia.identity.dependencies import CurrentUser, OptionalUser, resolve_principal
 from panamia.pets.bookings import service as bookings_service
+from panamia.pets.bookings.pages import public_of
 from panamia.pets.bookings.schemas import BookingRequest
 from panamia.pets.listings import service as listings_service
 from panamia.pets.listings.models import SERVICES, SPECIES
@@ -20,9 +21,11 @@ from panamia.pets.listings.schemas import (
     ID_PATTERN,
     BlackoutCreate,
     ListingCreate,
+    ListingPage,
     ListingPatch,
     ListingView,
-    window_problem,
+    calendar_bounds,
+    search_problem,
 )
 from panamia.pets.reviews import service as reviews_service
 from panamia.resources import Resources
@@ -171,6 +174,22 @@ def resources(request: Request):
     return pages.resources_of(request)
 
 
+def search_errors(start: str | None, end: str | None) -> dict[str, str]:
+    """The date fields' messages, by field, for a search from `start` to `end`."""
+    first, last = parse_date(start), parse_date(end)
+    errors = {}
+    if start and first is None:
+        errors["from"] = "Enter a date like 2027-03-14."
+    if end and last is None:
+        errors["to"] = "Enter a date like 2027-03-17."
+    if errors or (first is None and last is None):
+        return errors
+    if first is None or last is None:
+        return {"from" if first is None else "to": "Give both dates, or neither."}
+    problem = search_problem(first, last)
+    return dict([problem]) if problem else {}
+
+
 @router.get("/")
 async def home(
     request: Request, start: str | None = Query(None, alias="from"),
@@ -179,29 +198,21 @@ async def home(
 ):
     values = {"from": start or "", "to": end or "", "city": city or "", "service": service or "",
               "species": species or ""}
-    errors: dict[str, str] = {}
-    window = None
+    errors = search_errors(start, end)
     first, last = parse_date(start), parse_date(end)
-    if start and first is None:
-        errors["from"] = "Enter a date like 2027-03-14."
-    if end and last is None:
-        errors["to"] = "Enter a date like 2027-03-17."
-    if first and last:
-        if window_problem(first, last):
-            errors["to"] = "Check-out must be after the first night, within a year."
-        else:
-            window = (first, last)
-    elif (first is None) != (last is None) and not errors:
-        errors["from" if first is None else "to"] = "Give both dates, or neither."
     filters = listings_service.Filters(
-        city=(city or "").strip() or None, window=window,
+        city=(city or "").strip() or None, window=(first, last) if first and last else None,
         service=service if service in SERVICES else None,
         species=species if species in SPECIES else None,
     )
-    found = await listings_service.search_listings(resources(request), filters, page=page,
-                                                   page_size=PAGE_SIZE)
+    # Listings under a date message would read as free for dates that were never searched.
+    found = (ListingPage(items=[], page=page, page_size=PAGE_SIZE, has_more=False) if errors
+             else await listings_service.search_listings(resources(request), filters, page=page,
+                                                         page_size=PAGE_SIZE))
     return await show(request, "pets/home.html", title="Find a pet sitter", found=found,
                       values=values, errors=errors, services=SERVICES, species_list=SPECIES,
+                      today=calendar_bounds(back=timedelta(days=1))[0].isoformat(),
+                      public=await public_of(request, [i.sitter_id for i in found.items]),
                       labels={"from": "First night", "to": "Check-out day"},
                       status=422 if errors else 200, base={k: v for k, v in values.items() if v})
 

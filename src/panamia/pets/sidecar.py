@@ -3,7 +3,9 @@
 from panamia.outbox import relay
 from panamia.pets import demo
 from panamia.pets.bookings import expiry
+from panamia.pets.bookings.blocking import ACTIVE_BOOKINGS
 from panamia.pets.bookings.messages import models as message_models
+from panamia.pets.bookings.messages import pages as message_pages
 from panamia.pets.bookings.messages.routes import router as messages_router
 from panamia.pets import models as booking_models
 from panamia.pets.bookings import pages as booking_pages
@@ -25,11 +27,13 @@ SIDECAR = Sidecar(
     routers=(listings_router, reviews_router, bookings_router, dashboard_router,
              messages_router),
     # The listing form's `/listings/new` before the listing's `/listings/{listing_id}`.
-    page_routers=(listing_pages.router, booking_pages.router, dashboard_pages.router),
+    page_routers=(listing_pages.router, booking_pages.router, dashboard_pages.router,
+                  message_pages.router),
     models=(listing_models, booking_models, review_models, message_models),
     demo=demo,
     cli=pets_app,
     background=(relay.run_forever, expiry.run_forever),
     public_url=lambda settings: settings.pets_url,
     docs="docs/pets.md",
+    deletion_blockers=ACTIVE_BOOKINGS,
 )

@@ -185,7 +185,10 @@ class TestRefused:
 
         assert refused.status_code == 422
         assert refused.json()["fields"][0]["field"] == "startDate"
-        assert "Pacific/Kiritimati" in refused.json()["detail"]
+        kiritimati_today = datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
+        assert refused.json()["detail"] == (
+            f"The first night has passed: it is already {kiritimati_today:%a %-d %b} where the "
+            "sitter is. Choose today or a later day.")
         assert accepted.status_code == 201
 
     async def test_own_listing(self, pets, client, resources):

@@ -9,7 +9,20 @@ prepared statements make a repeat a bind of new parameters.
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, case, insert, literal, or_, select, true, update
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +32,7 @@ from panamia.identity.models import User
 from panamia.outbox.models import OutboxEvent
 from panamia.outbox.service import NOTIFICATION_CREATE
 from panamia.pets.models import Booking
-from panamia.pets.bookings.states import BOOKINGS, PENDING_FOR, Status, Transition
+from panamia.pets.bookings.states import ACTIVE, BOOKINGS, PENDING_FOR, Status, Transition
 from panamia.pets.listings.models import Listing, ListingBlackout
 
 bookings, listings, blackouts, users, outbox = (
@@ -110,6 +123,20 @@ async def insert_booking(
                            request_id=requestids.current())
 
 
+# The owner's own pending or confirmed booking of a listing sharing a night with the range
+# asked for: what to point at when the constraint refuses their request.
+OWN_ACTIVE = DriverStatement(
+    select(*VIEW)
+    .where(bookings.c.listing_id == bindparam("listing_id"),
+           bookings.c.owner_id == bindparam("owner_id"),
+           # Literals: the driver binds no expanding IN list.
+           bookings.c.status.in_([literal_column(f"'{s}'") for s in sorted(ACTIVE)]),
+           bookings.c.start_date < bindparam("end_date"),
+           bookings.c.end_date > bindparam("start_date"))
+    .order_by(bookings.c.start_date).limit(1)
+)
+
+
 async def expire_batch(session: AsyncSession, step: Transition, now: datetime, limit: int):
     """Expire up to `limit` stale requests. SKIP LOCKED: two sweeps (two sidecar processes)
     split the work instead of queueing, and a request being confirmed right now is left to
@@ -135,12 +162,37 @@ async def find(session: AsyncSession, booking_id: str) -> Row | None:
     owner, sitter = users.alias("owner"), users.alias("sitter")
     statement = (
         select(*VIEW, owner.c.screenname.label("owner_screenname"),
-               sitter.c.screenname.label("sitter_screenname"))
+               owner.c.name.label("owner_name"),
+               sitter.c.screenname.label("sitter_screenname"),
+               sitter.c.name.label("sitter_name"))
         .join(owner, owner.c.id == bookings.c.owner_id)
         .join(sitter, sitter.c.id == bookings.c.sitter_id)
         .where(bookings.c.id == booking_id)
     )
     return (await session.execute(statement)).first()
+
+
+def with_other_party(other) -> Select:
+    """Bookings with the other party's screenname and name, `other` being the column that
+    holds their id."""
+    return (select(*VIEW, users.c.screenname.label("other_party_screenname"),
+                   users.c.name.label("other_party_name"))
+            .join(users, users.c.id == other))
+
+
+async def agenda(session: AsyncSession, sitter_id: str, *, ending_from: date,
+                 limit: int) -> list[Row]:
+    """The sitter's requests waiting for an answer and confirmed stays whose check-out day is
+    `ending_from` or later, soonest first, with each owner's screenname and name."""
+    statement = (
+        with_other_party(bookings.c.owner_id)
+        .where(bookings.c.sitter_id == sitter_id,
+               or_(bookings.c.status == Status.PENDING.value,
+                   and_(bookings.c.status == Status.CONFIRMED.value,
+                        bookings.c.end_date >= ending_from)))
+        .order_by(bookings.c.start_date, bookings.c.id).limit(limit)
+    )
+    return list((await session.execute(statement)).all())
 
 
 async def page(
@@ -157,8 +209,7 @@ async def page(
         other = case((bookings.c.owner_id == user_id, bookings.c.sitter_id),
                      else_=bookings.c.owner_id)
     statement = (
-        select(*VIEW, users.c.screenname.label("other_party_screenname"))
-        .join(users, users.c.id == other)
+        with_other_party(other)
         .where(and_(mine, bookings.c.status == status) if status else mine)
         .order_by(bookings.c.start_date.desc(), bookings.c.id)
         .offset(offset).limit(limit)

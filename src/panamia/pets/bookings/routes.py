@@ -40,8 +40,9 @@ def step(name: str) -> dict[int, dict]:
     "", response_model=BookingView, status_code=201, summary="Request a booking",
     responses=CHECKED | responses(
         (DomainError, "The body cannot be read as JSON"),
-        (Conflict, "Nights taken by another booking or a blackout; or the same Idempotency-Key "
-                   "is still being processed"),
+        (Conflict, "Nights taken by another booking or a blackout (`error` is \"already "
+                   "asked\" when your own request or booking holds them); or the same "
+                   "Idempotency-Key is still being processed"),
         (Invalid, "Bad dates, own or unavailable listing, too many pets, a species the sitter "
                   "does not take, or a reused Idempotency-Key with another body")),
 )

@@ -57,13 +57,16 @@ class BookingView(Schema):
 
 class BookingDetail(BookingView):
     owner_screenname: str | None
+    owner_name: str | None
     sitter_screenname: str | None
+    sitter_name: str | None
 
 
 class BookingListItem(BookingView):
     other_party_screenname: str | None = Field(
         description="The sitter's when you are the owner, the owner's when you are the sitter"
     )
+    other_party_name: str | None = Field(description="Their name, when they gave one")
 
 
 class BookingPage(Schema):

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 
-from panamia.db.driver import Statements, transaction
+from panamia.db.driver import Statements, read_first, transaction
 from panamia.db.postgres import new_id
 from panamia.errors import Conflict, Invalid, NotFound
 from panamia.identity.dependencies import Principal
@@ -34,6 +34,7 @@ from panamia.resources import Resources
 from panamia.sidecar import idempotency, reservations
 
 TAKEN = "Another booking holds some of these nights (check-out days are free); choose other dates."
+ALREADY_ASKED = "already asked"
 MAX_PAGE_SIZE = 100
 IDEMPOTENCY_SCOPE = "pets.bookings"
 
@@ -58,15 +59,15 @@ def check_request(listing: Row | None, user: Principal, body: BookingRequest, no
         raise Invalid("This listing is not taking bookings.", fields=["listingId"])
     nights = (body.end_date - body.start_date).days
     if nights < 1:
-        raise Invalid("endDate must come after startDate: nights are [startDate, endDate), so "
-                      "one night ends the next day.", fields=["endDate"])
+        raise Invalid("The check-out day must come after the first night: one night ends "
+                      "the next day.", fields=["endDate"])
     if nights > MAX_NIGHTS:
         raise Invalid(f"A booking lasts at most {MAX_NIGHTS} nights; this one has {nights}.",
                       fields=["endDate"])
     today = local_today(listing.timezone, now)
     if body.start_date < today:
-        raise Invalid(f"startDate is in the past: it is already {today} where the sitter is "
-                      f"({listing.timezone}).", fields=["startDate"])
+        raise Invalid(f"The first night has passed: it is already {today:%a %-d %b} where the "
+                      "sitter is. Choose today or a later day.", fields=["startDate"])
     if len(body.pets) > listing.max_pets:
         raise Invalid(f"This sitter takes at most {listing.max_pets} pet(s) at a time.",
                       fields=["pets"])
@@ -74,6 +75,15 @@ def check_request(listing: Row | None, user: Principal, body: BookingRequest, no
     if refused:
         raise Invalid(f"This sitter does not take {', '.join(refused)}; only "
                       f"{', '.join(listing.species)}.", fields=["pets"])
+
+
+def already_asked(own: Row) -> Conflict:
+    """The 409 when the nights are held by the person's own request or booking."""
+    held = ("request is waiting for the sitter's answer" if own.status == Status.PENDING
+            else "booking is confirmed")
+    return Conflict(f"You already asked for some of these nights: your {held} "
+                    f"({own.start_date:%a %-d %b} to {own.end_date:%a %-d %b}). See it in "
+                    "My bookings.", error=ALREADY_ASKED)
 
 
 async def _insert(run: Statements, user: Principal, body: BookingRequest, listing: Row):
@@ -91,6 +101,10 @@ async def _insert(run: Statements, user: Principal, body: BookingRequest, listin
     row = await queries.insert_booking(run, values,
                                        notice.model_dump(mode="json", by_alias=True))
     if row is None:
+        own = await run.first(queries.OWN_ACTIVE, listing_id=listing.id, owner_id=user.id,
+                              start_date=body.start_date, end_date=body.end_date)
+        if own is not None:
+            raise already_asked(own)
         raise reservations.refused(queries.OVERLAP, TAKEN)
     if row.away_from is not None:
         raise Conflict(f"The sitter is away from {row.away_from} to {row.away_until} "
@@ -159,6 +173,24 @@ async def get_booking(resources: Resources, user: Principal, booking_id: str) ->
     if row is None or not BOOKINGS.visible(user, row):
         raise NotFound("No booking with this id is visible to you.")
     return view(row, BookingDetail)
+
+
+async def own_booking_over(resources: Resources, user: Principal, listing_id: str,
+                           start: date, end: date) -> BookingView | None:
+    """The person's own pending or confirmed booking of the listing sharing a night with
+    `start` to `end`, if any."""
+    row = await read_first(resources.reads, queries.OWN_ACTIVE, listing_id=listing_id,
+                           owner_id=user.id, start_date=start, end_date=end)
+    return None if row is None else view(row)
+
+
+async def sitter_agenda(resources: Resources, user: Principal, *, ending_from: date,
+                        limit: int) -> list[BookingListItem]:
+    """Requests waiting for the sitter's answer, and confirmed stays not over before
+    `ending_from`, soonest first."""
+    async with resources.reads() as session:
+        rows = await queries.agenda(session, user.id, ending_from=ending_from, limit=limit)
+    return [view(row, BookingListItem) for row in rows]
 
 
 async def list_bookings(

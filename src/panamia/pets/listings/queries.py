@@ -61,6 +61,13 @@ async def view(session: AsyncSession, listing_id: str) -> Row | None:
     return (await session.execute(VIEW.where(Listing.id == listing_id))).first()
 
 
+async def of_sitter(session: AsyncSession, sitter_id: str) -> list[Row]:
+    """The sitter's listings, oldest first, those taking bookings or not."""
+    statement = VIEW.where(Listing.sitter_id == sitter_id).order_by(Listing.created_at,
+                                                                     Listing.id)
+    return list(await session.execute(statement))
+
+
 async def search(
     session: AsyncSession, *, city: str | None, service: str | None, species: str | None,
     window: tuple[date, date] | None, offset: int, limit: int,

@@ -21,6 +21,7 @@ from panamia.pets.listings.schemas import (
     ListingView,
     Service,
     Species,
+    search_problem,
     window_problem,
 )
 from panamia.resources import ResourcesDep
@@ -32,32 +33,31 @@ BlackoutId = Annotated[str, Path(pattern=ID_PATTERN)]
 ALLOWED = responses((Forbidden, "Signed in, but not allowed (or the CSRF token is missing)"))
 FOUND = responses((NotFound, "No such listing"))
 INVALID = responses(Invalid)
-FROM = Query(alias="from", description="First night, YYYY-MM-DD")
+FROM = Query(alias="from", description="First night, YYYY-MM-DD; a search refuses a day gone by")
 TO = Query(alias="to", description="Check-out day (exclusive), after `from`, at most "
                                    f"{MAX_WINDOW_DAYS} days later")
 
 
-def checked_window(start: date, end: date) -> tuple[date, date]:
-    if problem := window_problem(start, end):
-        raise Invalid(f"to: {problem}", fields=["to"])
-    return start, end
-
-
-async def optional_window(
+async def search_window(
     start: Annotated[date | None, FROM] = None, end: Annotated[date | None, TO] = None
 ) -> tuple[date, date] | None:
     if start is None and end is None:
         return None
     if start is None or end is None:
-        raise Invalid("Give both `from` and `to`, or neither.",
+        raise Invalid("Give both the first night and the check-out day, or neither.",
                       fields=["from" if start is None else "to"])
-    return checked_window(start, end)
+    if problem := search_problem(start, end):
+        field, message = problem
+        raise Invalid(message, fields=[field])
+    return start, end
 
 
 async def required_window(
     start: Annotated[date, FROM], end: Annotated[date, TO]
 ) -> tuple[date, date]:
-    return checked_window(start, end)
+    if problem := window_problem(start, end):
+        raise Invalid(f"The check-out day {problem}.", fields=["to"])
+    return start, end
 
 
 @router.post("", response_model=ListingView, status_code=201, summary="Offer pet sitting",
@@ -73,7 +73,7 @@ async def create_listing(
 @router.get("", response_model=ListingPage, summary="Search listings", responses=INVALID)
 async def search_listings(
     resources: ResourcesDep,
-    window: Annotated[tuple[date, date] | None, Depends(optional_window)],
+    window: Annotated[tuple[date, date] | None, Depends(search_window)],
     city: Annotated[City | None, Query(description="Exact, regardless of case")] = None,
     service_: Annotated[Service | None, Query(alias="service")] = None,
     species: Annotated[Species | None, Query()] = None,

@@ -71,6 +71,11 @@ async def get_listing(resources: Resources, listing_id: str) -> ListingView:
     return to_view(row)
 
 
+async def listings_of(resources: Resources, sitter_id: str) -> list[ListingView]:
+    async with resources.reads() as db:
+        return [to_view(row) for row in await queries.of_sitter(db, sitter_id)]
+
+
 async def search_listings(
     resources: Resources, filters: Filters, *, page: int, page_size: int
 ) -> ListingPage:
