@@ -108,7 +108,8 @@ def run(settings: Settings, *, host: str, ports: dict[str, int], with_demo: bool
         for port in ports.values():
             if not _port_free(host, port):
                 raise DevError(f"port {port} is in use: stop what holds it or pass another port")
-        env = dict(os.environ, PANAMIA_ENV="development", PANAMIA_DATA_DIR=str(data_dir))
+        env = dict(os.environ, PANAMIA_ENV="development", PANAMIA_DATA_DIR=str(data_dir),
+                   FEDERATION_ALLOW_PRIVATE_NETWORKS="true")
         if not settings.postgres_url:
             postgres = EmbeddedPostgres(data_dir)
             cleanup.callback(postgres.stop)

@@ -6,6 +6,9 @@ from panamia import demo, doctor, pages, purge
 from panamia.articles import likes as article_likes
 from panamia.articles import pages as article_pages
 from panamia.articles.routes import router as articles_router
+from panamia.federation import api as federation_api, delivery as federation_delivery
+from panamia.federation import negotiation, pages as federation_pages
+from panamia.federation import routes as federation_routes, service as federation_service
 from panamia.identity import account, devices, oauth
 from panamia.identity import pages as identity_pages
 from panamia.identity.routes import dev_router, router as identity_router
@@ -23,7 +26,8 @@ from panamia.web import create_service
 
 
 # The main app's background work: in each of its processes, or in `panamia work`.
-BACKGROUND = (relay.run_forever, purge.run_forever, emails.run_forever)
+BACKGROUND = (relay.run_forever, purge.run_forever, emails.run_forever,
+              federation_delivery.run_forever)
 
 
 def create_app(settings: Settings | None = None, resources: Resources | None = None) -> FastAPI:
@@ -40,15 +44,21 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
                 article_pages.router, notification_pages.router, ledger_pages.router,
                 profile_follows.page_router, article_likes.page_router]
     routers += [email_pages.router]
+    routers += [federation_routes.router, federation_api.router, federation_api.articles_router,
+                federation_pages.router]
     app = create_service(
         settings, title="Pana MIA", process_name="app", routers=routers,
         ensure_indexes=registry.ensure_indexes, resources=resources,
         background=BACKGROUND,
     )
     oauth.install(app, settings)
+    federation_service.connect()
+    app.add_middleware(negotiation.Negotiation)
+    pages.add_to_layout(app, federation_pages.article_reactions)
     pages.install(app)
     pages.add_to_layout(app, demo_sign_in_example)
     registry.add_menu(app, settings)
+    app.state.deletion_blockers = registry.deletion_blockers(settings)
     return app
 
 
