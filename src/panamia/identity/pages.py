@@ -125,15 +125,22 @@ async def save_screenname(request: Request, user: CurrentUser):
 
 
 @router.get("/account/delete")
-async def confirm_delete(request: Request, user: CurrentUser):
+async def confirm_delete(request: Request, user: CurrentUser, queries: account.BlockerQueries):
+    """Says what goes with the account, or first what must end before it can go."""
+    found = await account.blockers(pages.resources_of(request), queries, user.id)
     return await pages.render(request, "account_delete.html", title="Delete your account",
-                              nav="account")
+                              nav="account", blockers=found)
 
 
 @router.post("/account/delete")
-async def delete_account(request: Request, user: CurrentUser):
+async def delete_account(request: Request, user: CurrentUser, queries: account.BlockerQueries):
     resources = pages.resources_of(request)
-    await account.delete_account(resources, user.id)
+    try:
+        await account.delete_account(resources, user.id, queries)
+    except account.AccountKept as exc:
+        return await pages.render(request, "account_delete.html", status=409,
+                                  title="Your account cannot be deleted yet", nav="account",
+                                  reason=exc.reason, blockers=exc.blockers)
     response = pages.redirect(request, "/", notice="Your account is deleted. Take care!")
     cookies.clear_session_cookies(
         response, resources.settings, cookies.readable_session_cookie_names(resources.settings)

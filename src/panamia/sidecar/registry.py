@@ -24,6 +24,7 @@ from pymongo import IndexModel
 from panamia import pages
 from panamia.articles import documents as article_documents
 from panamia.db.mongo import MongoDatabase
+from panamia.identity.account import BlockerQuery
 from panamia.notifications import documents as notification_documents
 from panamia.photos import documents as photo_documents
 from panamia.profiles import documents as profile_documents
@@ -65,6 +66,10 @@ class Sidecar:
     # One SELECT of (ref_type, ref_id, currency, amount): what each escrow account should hold
     # now; `panamia ledger check` compares the ledger's escrow balances with it.
     held_funds: str = ""
+    # One SELECT of (what, path) for :user_id: what of this sidecar keeps the member's account
+    # from being deleted (its triggers refuse), in the member's words, and the path of its
+    # page showing it; the account pages list them (`identity.account.BlockerQuery`).
+    deletion_blockers: str = ""
 
     @property
     def menu_label(self) -> str:
@@ -119,6 +124,12 @@ def held_funds() -> dict[str, str]:
     """Each sidecar's `held_funds` SELECT, by name: what `panamia ledger check` expects the
     escrow accounts to hold."""
     return {s.name: s.held_funds for s in discover() if s.held_funds}
+
+
+def deletion_blockers(settings: Settings) -> list[BlockerQuery]:
+    """Each sidecar's `deletion_blockers` SELECT, with the address its paths are under."""
+    return [BlockerQuery(s.url(settings), s.deletion_blockers)
+            for s in discover() if s.deletion_blockers]
 
 
 def declared_indexes() -> dict[str, list[IndexModel]]:
