@@ -1,14 +1,16 @@
 """Messages on a booking: the two parties write to each other, no one else sees the thread,
 and the other party is told."""
 
-from datetime import date, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from panamia.outbox import relay
 from panamia.pets.bookings.messages.models import BookingMessage
-from tests.identity.factories import create_user
+from tests.fixtures.http import BROWSER, submit, text_of
+from tests.identity.factories import create_user, sign_in_as
 from tests.pets.bookings.factories import create_booking
 from tests.pets.factories import act_as, create_listing, insert_booking
 
@@ -182,3 +184,68 @@ async def test_a_retried_post_with_its_key_adds_one_message(pets, client, resour
     assert again.headers["Idempotent-Replayed"] == "true"
     assert other.status_code == 422
     assert await messages_on(resources, booking.id) == 1
+
+
+class TestPage:
+    """The booking's page, as a browser without JavaScript uses it."""
+
+    async def test_the_thread_shows_escaped_with_line_breaks_in_the_listings_time(
+        self, pets, resources
+    ):
+        owner = await create_user(resources, name="María")
+        listing = await create_listing(resources, timezone="Asia/Tokyo",
+                                       title="Cats among the books")
+        booking = await create_booking(resources, listing=listing, owner_id=owner)
+        await sign_in_as(pets, resources, owner)
+        page = f"/bookings/{booking.id}"
+
+        sent = await submit(pets, f"{page}/messages",
+                            {"body": "<script>alert(1)</script>\r\nSecond line"}, page=page)
+        async with resources.db.begin() as db:
+            written = (await db.execute(update(BookingMessage).where(
+                BookingMessage.booking_id == booking.id).values(
+                created_at=datetime(2026, 12, 6, 23, 30, tzinfo=UTC)))).rowcount
+        shown = await pets.get(page, headers=BROWSER)
+
+        assert sent.status_code == 303
+        assert sent.headers["location"] == f"{page}#messages"
+        assert written == 1
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;<br>Second line" in shown.text
+        assert "<script>alert" not in shown.text
+        # 23:30 UTC is 8:30 the next morning in Tokyo.
+        assert "You · Mon 7 Dec, 8:30 AM" in text_of(shown.text)
+
+        await sign_in_as(pets, resources, listing.sitter_id)
+        seen_by_sitter = text_of((await pets.get(page, headers=BROWSER)).text)
+        assert "María · Mon 7 Dec, 8:30 AM <script>alert(1)</script> Second line" \
+            in seen_by_sitter
+
+    async def test_an_empty_message_is_named_next_to_the_field(self, pets, resources):
+        booking = await create_booking(resources)
+        await sign_in_as(pets, resources, booking.owner_id)
+        page = f"/bookings/{booking.id}"
+
+        sent = await submit(pets, f"{page}/messages", {"body": "  \n "}, page=page)
+
+        assert sent.status_code == 422
+        error = re.search(r'<p class="field-error" id="body-error">([^<]+)</p>', sent.text)
+        assert error.group(1) == "Write something before sending: this message is empty."
+        assert await messages_on(resources, booking.id) == 0
+
+    async def test_my_bookings_links_to_each_thread(self, pets, resources):
+        booking = await create_booking(resources)
+        await sign_in_as(pets, resources, booking.sitter_id)
+
+        listed = await pets.get("/bookings", headers=BROWSER)
+
+        assert f'href="/bookings/{booking.id}#messages"' in listed.text
+
+    async def test_someone_elses_booking_page_is_not_found(self, pets, resources):
+        booking = await create_booking(resources)
+        await sign_in_as(pets, resources, await create_user(resources))
+
+        page = await pets.get(f"/bookings/{booking.id}", headers=BROWSER)
+
+        assert page.status_code == 404
+        assert "A garden and two walks a day" not in page.text
+        assert booking.note not in page.text
