@@ -93,8 +93,8 @@ def closed(*days: str) -> dict:
     return {day: {"closed": True} for day in days}
 
 
-def miami(zip_code: str, city: str = "Miami") -> dict:
-    return {"city": city, "state": "FL", "zip": zip_code}
+def miami(zip_code: str, neighborhood: str | None = None, city: str = "Miami") -> dict:
+    return {"neighborhood": neighborhood, "city": city, "state": "FL", "zip": zip_code}
 
 
 WEEK, WORKWEEK = WEEKDAYS, WEEKDAYS[:5]
@@ -103,7 +103,8 @@ PEOPLE = (
         "name": "Ana's Ventanita",
         "bio": "Cafecito, pastelitos and croquetas through the window on Calle Ocho since "
                "2009. Birthday cakes to order.",
-        "categories": ["food", "coffee", "bakery"], "location": miami("33135"), "active": True,
+        "categories": ["food", "coffee", "bakery"], "location": miami("33135", "Little Havana"),
+        "active": True,
         "hours": {**opening(WORKWEEK, "07:00", "15:00"),
                   **opening(("saturday",), "08:00", "14:00"), **closed("sunday")},
         "socialLinks": {"instagram": "https://instagram.com/anasventanita",
@@ -114,7 +115,7 @@ PEOPLE = (
     DemoPerson("marco", "Marco Díaz", "marcobeats", {
         "name": "Marco Díaz", "bio": "Producer and DJ. Salsa, timba and house, Thursday to "
         "Saturday in Wynwood. Lessons for beginners.", "categories": ["music", "events"],
-        "location": miami("33127"), "active": True,
+        "location": miami("33127", "Wynwood"), "active": True,
         "hours": opening(("thursday", "friday", "saturday"), "20:00", "23:59"),
         "socialLinks": {"spotify": "https://open.spotify.com/artist/demo-marco",
                         "instagram": "https://instagram.com/marcobeats",
@@ -123,7 +124,7 @@ PEOPLE = (
     DemoPerson("lucia", "Lucía Fernández", "lucia_murals", {
         "name": "Lucía Fernández", "bio": "Muralist. Walls, shutters and storefronts; "
         "community paint days every month.", "categories": ["art", "murals"],
-        "location": miami("33127"), "active": True,
+        "location": miami("33127", "Wynwood"), "active": True,
         "socialLinks": {"instagram": "https://instagram.com/lucia_murals",
                         "customLinks": [{"label": "Portfolio",
                                          "url": "https://example.org/lucia/portfolio"}]},
@@ -131,20 +132,20 @@ PEOPLE = (
     DemoPerson("jean", "Jean-Baptiste Pierre", "jeanbaptiste", {
         "name": "Lakay Kitchen", "bio": "Haitian home cooking in Little Haiti: griot, diri "
         "ak djon djon, pikliz. Catering for parties.", "categories": ["food", "catering"],
-        "location": miami("33137"), "active": True,
+        "location": miami("33137", "Little Haiti"), "active": True,
         "hours": {**closed("monday"), **opening(WEEK[1:], "11:00", "21:00")},
         "socialLinks": {"facebook": "https://facebook.com/lakaykitchen"},
     }),
     DemoPerson("sofia", "Sofía Castro", "sofia_yoga", {
         "name": "Sofía Castro", "bio": "Sunrise yoga on the sand. All levels, bring water.",
-        "categories": ["wellness", "yoga"], "location": miami("33139", "Miami Beach"),
+        "categories": ["wellness", "yoga"], "location": miami("33139", city="Miami Beach"),
         "active": True, "hours": opening(("monday", "wednesday", "friday"), "06:30", "08:00"),
         "socialLinks": {"website": "https://example.org/sofia"},
     }),
     DemoPerson("devon", "Devon Clarke", "devon_bikes", {
         "name": "Allapattah Bike Works", "bio": "Flat tyres, brakes, tune-ups. Kids' bikes "
         "fixed for free on Saturdays.", "categories": ["bikes", "repair"],
-        "location": miami("33142"), "active": True,
+        "location": miami("33142", "Allapattah"), "active": True,
         "hours": {**opening(WEEK[:6], "10:00", "18:00"), **closed("sunday")},
         "socialLinks": {"instagram": "https://instagram.com/allapattahbikeworks"},
     }),

@@ -1,0 +1,54 @@
+"""The directory in Debian's Chromium, at a desktop and a phone size: a first-time visitor
+finds a neighbour by place and by category, sees how many match, and clears the search.
+Each step is saved to test-artifacts/.
+"""
+
+import re
+
+from playwright.async_api import Page, expect
+
+from tests.fixtures.browser import ARTIFACTS
+from tests.pages.test_browser import demo_community
+
+__all__ = ["demo_community"]  # the demo people, shared with the first-visit journey
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+EVERYONE = re.compile(r"^[1-9]\d* people$")
+
+
+async def test_a_visitor_finds_neighbours_by_place_and_category(
+    page: Page, live_server: str, demo_community
+):
+    count = page.locator(".result-count")
+    for size, viewport in SIZES.items():
+        await page.set_viewport_size(viewport)
+        await page.goto(f"{live_server}/directory")
+        await expect(count).to_have_text(EVERYONE)
+
+        await page.get_by_label("Search").fill("Miami Beach")
+        await page.get_by_role("button", name="Search").click()
+        await expect(count).to_have_text("1 person matching “Miami Beach”")
+        await expect(page.get_by_role("link", name="Sofía Castro")).to_be_visible()
+        await expect(page.get_by_text("@sofia_yoga · Miami Beach")).to_be_visible()
+        await page.screenshot(path=str(ARTIFACTS / f"directory-{size}-place.png"), full_page=True)
+
+        await page.get_by_role("link", name="Clear search").click()
+        await expect(count).to_have_text(EVERYONE)
+        await expect(page.get_by_label("Search")).to_have_value("")
+
+        await page.get_by_label("Category").select_option(label="food (2)")
+        await page.get_by_role("button", name="Search").click()
+        await expect(count).to_have_text("2 people in food")
+        await expect(page.get_by_role("link", name="Ana's Ventanita")).to_be_visible()
+        await expect(page.get_by_text("@jeanbaptiste · Little Haiti, Miami")).to_be_visible()
+
+        await page.get_by_label("Search").fill("wynwood")
+        await page.get_by_role("button", name="Search").click()
+        await expect(count).to_have_text("0 people matching “wynwood” in food")
+        everywhere = page.get_by_role("link", name="Search “wynwood” in every category")
+        await expect(everywhere).to_be_visible()
+        await page.screenshot(path=str(ARTIFACTS / f"directory-{size}-empty.png"), full_page=True)
+        await everywhere.click()
+        await expect(count).to_have_text("2 people matching “wynwood”")
+
+        await page.get_by_role("link", name="Clear search").click()
+        await expect(count).to_have_text(EVERYONE)
