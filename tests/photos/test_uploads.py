@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from panamia.outbox import relay
 from panamia.photos import service
 from panamia.photos.images import MAX_UPLOAD_BYTES
@@ -10,6 +12,13 @@ from tests.fixtures.http import signed_in_member
 from tests.photos import factories
 
 PICTURE = "/api/photos/profiles/me"
+
+
+@pytest.fixture(params=["gridfs", "directory"])
+def settings(settings, request, tmp_path):
+    """Every test here runs against both stores: GridFS, and a directory."""
+    return settings.model_copy(update={"photos_store": request.param,
+                                       "photos_dir": tmp_path / "photos"})
 
 
 async def upload(client, data: bytes, *, name: str = "photo.jpg", content_type: str = "image/jpeg",

@@ -4,7 +4,7 @@ from fastapi import FastAPI, Request
 
 from panamia import demo, doctor, pages, purge
 from panamia.articles import likes as article_likes
-from panamia.articles import pages as article_pages
+from panamia.articles import cover as article_cover, pages as article_pages
 from panamia.articles.routes import router as articles_router
 from panamia.federation import api as federation_api, delivery as federation_delivery
 from panamia.federation import negotiation, pages as federation_pages
@@ -36,10 +36,10 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     routers = [identity_router, oauth.router(settings), profiles_router, articles_router,
                account.router, devices.router, notifications_router, doctor.router,
                ledger_routes.router, profile_follows.router, article_likes.router]
-    routers += [profile_photo.router]
+    routers += [profile_photo.router, article_cover.router]
     if settings.dev_outbox:
         routers.append(dev_router)
-    routers += [profile_photo.page_router]
+    routers += [profile_photo.page_router, article_cover.page_router]
     routers += [identity_pages.router, devices.page_router, profile_pages.router,
                 article_pages.router, notification_pages.router, ledger_pages.router,
                 profile_follows.page_router, article_likes.page_router]

@@ -7,7 +7,7 @@ from fastapi import Path, Query, Request
 from pydantic import ValidationError
 
 from panamia import pages
-from panamia.articles import invitations, service
+from panamia.articles import cover as article_cover, invitations, service
 from panamia.articles.documents import Status
 from panamia.articles.permissions import REFUSALS, Action
 from panamia.articles.schemas import ArticleCreate, ArticlePatch
@@ -66,7 +66,9 @@ async def articles(
                                         page=page)
     title = "Your articles" if mine else "Articles"
     return await pages.render(request, "articles.html", title=title, nav="articles",
-                              found=found, mine=mine, tag=tag or "")
+                              found=found, mine=mine, tag=tag or "",
+                              covers=await article_cover.COVER.photos(
+                                  pages.resources_of(request), [a.slug for a in found.items]))
 
 
 @router.get("/articles/new")
@@ -91,6 +93,8 @@ async def read(request: Request, slug: SlugPath, user: OptionalUser):
     me = user.id if user else None
     return await pages.render(request, "article.html", title=article.title, nav="articles",
                               article=article, may_edit=Action.EDIT in allowed,
+                              cover=await article_cover.COVER.photo(pages.resources_of(request),
+                                                                    slug),
                               may_like=user is not None and article.status == Status.PUBLISHED,
                               may_publish=Action.PUBLISH in allowed,
                               invited=any(p.id == me for p in article.invited_co_authors),

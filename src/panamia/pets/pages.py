@@ -1,6 +1,6 @@
-"""Pages to find a sitter, offer sitting and ask for nights: search, a listing with its
-calendar and reviews, the listing form, the request form, and the sitter's blackouts. Every
-action goes through the JSON API's services (`POST /listings`, `PATCH /listings/{id}`, …).
+"""Pages to find a sitter and ask for nights: search, a listing with its calendar and
+reviews, the request form, and the sitter's blackouts (the listing form is in
+`listings/pages.py`). Every action goes through the JSON API's services (`POST /bookings`, …).
 A listing's page shows its reviews and takes requests, so it sits above the sub-packages."""
 
 import uuid
@@ -10,25 +10,25 @@ from fastapi import Path, Query, Request
 from pydantic import ValidationError
 
 from panamia import pages
-from panamia.errors import Conflict, Forbidden, Invalid
+from panamia.errors import Conflict, Invalid
 from panamia.identity.dependencies import CurrentUser, OptionalUser, resolve_principal
 from panamia.pets.bookings import service as bookings_service
 from panamia.pets.bookings.pages import public_of
-from panamia.pets.bookings.schemas import BookingRequest
-from panamia.pets.listings import service as listings_service
+from panamia.pets.bookings.schemas import BookingRequest, BookingView
+from panamia.pets.listings import places
+from panamia.pets.listings import photo as listing_photo, service as listings_service
 from panamia.pets.listings.models import SERVICES, SPECIES
 from panamia.pets.listings.schemas import (
     ID_PATTERN,
     BlackoutCreate,
-    ListingCreate,
     ListingPage,
-    ListingPatch,
     ListingView,
     calendar_bounds,
     search_problem,
 )
 from panamia.pets.reviews import service as reviews_service
 from panamia.resources import Resources
+from panamia.sidecar import idempotency
 from panamia.sidecar.pages import (
     HELPERS,
     Month,
@@ -51,107 +51,6 @@ REQUEST_LABELS = {"startDate": "First night", "endDate": "Check-out day", "pets"
                   "note": "Note for the sitter"}
 CALENDAR_LABELS = {"free": "available", "booked": "booked", "blocked": "sitter away",
                    "past": "past"}
-
-GROUPS = ("services", "species")
-TEXTS = ("title", "description", "pricePerDay", "currency", "maxPets", "city", "zip", "timezone")
-LABELS = {"title": "Title", "description": "Description", "pricePerDay": "Price per night",
-          "currency": "Currency", "services": "Services", "species": "Pets you take",
-          "maxPets": "Most pets at a time", "city": "City", "zip": "ZIP code",
-          "timezone": "Time zone", "available": "Taking bookings"}
-DEFAULTS = {"currency": "USD", "maxPets": "1", "timezone": "America/New_York",
-            "services": [], "species": [], "available": "on"}
-
-
-def values_of(listing: ListingView) -> dict:
-    data = listing.model_dump(mode="json", by_alias=True)
-    values = {name: "" if data.get(name) is None else str(data[name]) for name in TEXTS}
-    return {**values, "services": data["services"], "species": data["species"],
-            "available": "on" if listing.available else ""}
-
-
-async def form_page(request: Request, listing: ListingView | None, *, values: dict | None = None,
-                    errors: dict | None = None, status: int = 200):
-    return await pages.render(
-        request, "pets/listing_form.html", status=status, nav="pets", **HELPERS,
-        title=f"Edit “{listing.title}”" if listing else "Offer pet sitting", listing=listing,
-        values=values or (values_of(listing) if listing else DEFAULTS), errors=errors or {},
-        labels=LABELS, services=SERVICES, species_list=SPECIES,
-    )
-
-
-async def submitted(request: Request) -> dict:
-    form = await request.form()
-    values = {name: (form.get(name) or "").strip() for name in TEXTS}
-    values["description"] = (form.get("description") or "").strip()
-    return {**values, "services": form.getlist("services"), "species": form.getlist("species"),
-            "available": form.get("available") or ""}
-
-
-def body_of(values: dict, *, editing: bool) -> dict:
-    body = {name: values[name] or None for name in TEXTS}
-    body |= {"services": values["services"], "species": values["species"]}
-    if editing:
-        body["available"] = values["available"] == "on"
-        # A PATCH refuses null for these; an empty box is "fill this in", not "remove".
-        body = {k: v for k, v in body.items() if v is not None or k in ("description", "zip")}
-    else:
-        body = {k: v for k, v in body.items() if v is not None}
-    return body
-
-
-def form_errors(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for name, message in pages.field_errors(exc).items():
-        group = name.split(".")[0]
-        if group in GROUPS:
-            if name == group and message == "Fill this in.":
-                message = "Choose at least one."
-            name = group
-        errors.setdefault(name if name in LABELS else "form", message)
-    return errors
-
-
-@router.get("/listings/new")
-async def new_listing(request: Request, user: CurrentUser):
-    return await form_page(request, None)
-
-
-@router.post("/listings/new")
-async def create_listing(request: Request, user: CurrentUser):
-    values = await submitted(request)
-    try:
-        body = ListingCreate.model_validate(body_of(values, editing=False))
-    except ValidationError as exc:
-        return await form_page(request, None, values=values, errors=form_errors(exc), status=422)
-    created = await listings_service.create_listing(pages.resources_of(request), user, body)
-    return pages.redirect(request, f"/listings/{created.id}",
-                          notice="Your listing is published. Block any nights you are away.")
-
-
-async def editable(request: Request, user, listing_id: str) -> ListingView:
-    listing = await listings_service.get_listing(pages.resources_of(request), listing_id)
-    if listing.sitter_id != user.id and not user.is_admin:
-        raise Forbidden("Only the listing's sitter may edit it.")
-    return listing
-
-
-@router.get("/listings/{listing_id}/edit")
-async def edit_listing(request: Request, user: CurrentUser, listing_id: str = ListingId):
-    return await form_page(request, await editable(request, user, listing_id))
-
-
-@router.post("/listings/{listing_id}/edit")
-async def save_listing(request: Request, user: CurrentUser, listing_id: str = ListingId):
-    listing = await editable(request, user, listing_id)
-    values = await submitted(request)
-    try:
-        patch = ListingPatch.model_validate(body_of(values, editing=True))
-    except ValidationError as exc:
-        return await form_page(request, listing, values=values, errors=form_errors(exc),
-                               status=422)
-    await listings_service.update_listing(pages.resources_of(request), user, listing_id, patch)
-    return pages.redirect(request, f"/listings/{listing_id}", notice="Your listing is saved.")
-
 
 async def month_calendar(resources: Resources, listing_id: str, first: date,
                          today: date) -> Month:
@@ -213,6 +112,8 @@ async def home(
                       values=values, errors=errors, services=SERVICES, species_list=SPECIES,
                       today=calendar_bounds(back=timedelta(days=1))[0].isoformat(),
                       public=await public_of(request, [i.sitter_id for i in found.items]),
+                      photos=await listing_photo.PHOTO.photos(resources(request),
+                                                              [i.id for i in found.items]),
                       labels={"from": "First night", "to": "Check-out day"},
                       status=422 if errors else 200, base={k: v for k, v in values.items() if v})
 
@@ -221,6 +122,7 @@ async def listing_page(
     request: Request, listing: ListingView, *, month: str | None = None, status: int = 200,
     values: dict | None = None, errors: dict | None = None, error: str | None = None,
     blackout_values: dict | None = None, blackout_errors: dict | None = None,
+    own_request: BookingView | None = None,
 ):
     """The listing with its month grid, reviews, and the form its viewer may use: the request
     form for others, the blackouts for its sitter."""
@@ -238,8 +140,11 @@ async def listing_page(
                  if mine else [])
     return await show(
         request, "pets/listing.html", status=status, title=listing.title, listing=listing,
+        zone=places.in_words(listing.timezone),
+        public=await public_of(request, [listing.sitter_id]),
         cal=cal, reviews=reviews, mine=mine, blackouts=blackouts, today=today,
         values=values, errors=errors or {}, error=error, conflict=error == TAKEN,
+        own_request=own_request, photo=await listing_photo.PHOTO.photo(res, listing.id),
         labels=REQUEST_LABELS,
         pet_rows=range(min(listing.max_pets, 4)), idempotency_key=uuid.uuid4().hex,
         blackout_values=blackout_values or {}, blackout_errors=blackout_errors or {},
@@ -282,6 +187,18 @@ def request_errors(exc: ValidationError, rows: dict[int, int]) -> dict[str, str]
     return errors
 
 
+async def refused_page(request: Request, found: ListingView, user, form: dict, problem: dict):
+    """The listing again after a 409: what is still free, or, when the person's own request
+    holds the nights, a link to it."""
+    if problem["error"] != bookings_service.ALREADY_ASKED:
+        return await listing_page(request, found, status=409, values=form, error=TAKEN)
+    own = await bookings_service.own_booking_over(
+        resources(request), user, found.id, parse_date(form.get("startDate")),
+        parse_date(form.get("endDate")))
+    return await listing_page(request, found, status=409, values=form, own_request=own,
+                              error=problem["detail"].removesuffix(" See it in My bookings."))
+
+
 @router.post("/listings/{listing_id}/book")
 async def request_booking(request: Request, user: CurrentUser, listing_id: str = ListingId):
     res = resources(request)
@@ -299,10 +216,10 @@ async def request_booking(request: Request, user: CurrentUser, listing_id: str =
                   for f, m in pages.invalid_errors(exc).items()}
         return await listing_page(request, found, status=422, values=form, errors=errors,
                                   error=errors.pop("form", None))
-    except Conflict:
-        answer = None
-    if answer is None or answer.status == 409:
-        return await listing_page(request, found, status=409, values=form, error=TAKEN)
+    except Conflict as exc:  # without a key, the 409 comes as an exception
+        answer = idempotency.Answer(exc.status, exc.body())
+    if answer.status == 409:
+        return await refused_page(request, found, user, form, answer.body)
     booking = answer.body
     total = money(found.price_per_day * booking["nights"], found.currency)
     return pages.redirect(request, "/bookings", notice=(

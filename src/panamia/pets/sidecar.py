@@ -14,6 +14,8 @@ from panamia.pets.cli import pets_app
 from panamia.pets.dashboard import pages as dashboard_pages
 from panamia.pets.dashboard.routes import router as dashboard_router
 from panamia.pets.listings import models as listing_models
+from panamia.pets.listings import pages as listing_form
+from panamia.pets.listings import photo as listing_photo
 from panamia.pets import pages as listing_pages
 from panamia.pets.listings.routes import router as listings_router
 from panamia.pets.reviews import models as review_models
@@ -25,10 +27,10 @@ SIDECAR = Sidecar(
     title="Pana MIA pet sitting",
     default_port=8001,
     routers=(listings_router, reviews_router, bookings_router, dashboard_router,
-             messages_router),
+             messages_router, listing_photo.router),
     # The listing form's `/listings/new` before the listing's `/listings/{listing_id}`.
-    page_routers=(listing_pages.router, booking_pages.router, dashboard_pages.router,
-                  message_pages.router),
+    page_routers=(listing_form.router, listing_pages.router, booking_pages.router,
+                  dashboard_pages.router, message_pages.router, listing_photo.page_router),
     models=(listing_models, booking_models, review_models, message_models),
     demo=demo,
     cli=pets_app,

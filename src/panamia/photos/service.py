@@ -126,6 +126,14 @@ class Subject:
     authorize: Authorize
     page: Callable[[str], str]  # the thing's page, to go back to
 
+    async def photo(self, resources: Resources, subject_id: str) -> PhotoView | None:
+        return await photo_of(resources, self.kind, subject_id)
+
+    async def photos(self, resources: Resources,
+                     subject_ids: Iterable[str]) -> dict[str, PhotoView]:
+        """The photos of a page of things (by their ids), in one query."""
+        return await photos_of(resources, self.kind, subject_ids)
+
 
 async def read_upload(upload: UploadFile | str | None) -> bytes:
     """The bytes of an uploaded file, refused past the size limit without reading it all."""

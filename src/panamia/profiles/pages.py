@@ -142,7 +142,7 @@ async def account_page(request: Request, user, values: dict[str, str] | None = N
         request, "account.html", status=status, title="Your account", nav="account",
         profile=own.profile, values=values, weekdays=WEEKDAYS, networks=NETWORKS,
         custom_rows=custom_link_rows(values), errors=errors,
-        picture=await profile_photo.picture_of(resources, user.id),
+        picture=await profile_photo.PICTURE.photo(resources, user.id),
         labels={name: label(name) for name in errors}, **context,
     )
 
@@ -201,7 +201,8 @@ async def home(request: Request):
     found = await service.directory(resources, q=None, category=None, page=1)
     return await pages.render(request, "home.html", title="Welcome", articles=articles.items,
                               people=found.items[:PEOPLE_SHOWN],
-                              pictures=await profile_photo.pictures_of(resources, found.items))
+                              pictures=await profile_photo.PICTURE.photos(
+                                  resources, [person.user_id for person in found.items]))
 
 
 @router.get("/people/{screenname}")
@@ -216,7 +217,7 @@ async def person(request: Request, screenname: Annotated[str, Path(max_length=64
         request, "person.html", title=profile.name or f"@{profile.screenname}",
         nav="directory", profile=profile, articles=articles.items, weekdays=WEEKDAYS,
         links=public_links(profile),
-        picture=await profile_photo.picture_of(resources, profile.user_id),
+        picture=await profile_photo.PICTURE.photo(resources, profile.user_id),
         follows=await follows.follow_counts(resources, profile.user_id, user),
         hours=hours, has_hours=any(hours.values()),
     )
@@ -234,7 +235,8 @@ async def directory(
     found = await service.directory(resources, q=q, category=category, page=page, sort=sort)
     return await pages.render(
         request, "directory.html", title="Directory", nav="directory", found=found,
-        pictures=await profile_photo.pictures_of(resources, found.items),
+        pictures=await profile_photo.PICTURE.photos(
+            resources, [person.user_id for person in found.items]),
         q=q or "", category=normalize_label(category or ""), sort=sort,
         categories=await service.categories_in_use(resources),
         several_words=len(folded_words(q or "")) > 1,

@@ -3,10 +3,7 @@
 from panamia.errors import Forbidden
 from panamia.identity.dependencies import CurrentUser, Principal
 from panamia.photos import pages as photo_pages, routes as photo_routes
-from panamia.photos import service as photo_service
-from panamia.photos.schemas import PhotoView
 from panamia.photos.service import Subject
-from panamia.profiles.schemas import ProfileView
 from panamia.resources import Resources
 
 KIND = "profiles"
@@ -24,11 +21,3 @@ PICTURE = Subject(kind=KIND, noun="profile picture", authorize=own_picture,
 router = photo_routes.api_router(PICTURE, CurrentUser)
 page_router = photo_pages.page_router(PICTURE, CurrentUser)
 
-
-async def picture_of(resources: Resources, user_id: str) -> PhotoView | None:
-    return await photo_service.photo_of(resources, KIND, user_id)
-
-
-async def pictures_of(resources: Resources, profiles: list[ProfileView]) -> dict[str, PhotoView]:
-    """The pictures of these people (by user id), for a page of cards: one query."""
-    return await photo_service.photos_of(resources, KIND, [p.user_id for p in profiles])
