@@ -1,0 +1,52 @@
+"""Opening hours on the profile editor and the public page: typed and read in the clock the
+member picks, with one row for every weekday."""
+
+from tests.fixtures.http import BROWSER, signed_in_member, submit, text_of
+
+WEEKDAY_HOURS = {
+    "name": "Ritmo", "active": "on", "sameWeekdays": "on",
+    "hours.monday.open": "9am", "hours.monday.close": "5:30 PM",
+    "hours.tuesday.open": "10:00", "hours.tuesday.close": "11:00",  # the shortcut wins
+    "hours.saturday.open": "10:00", "hours.saturday.close": "14:00",
+    "hours.sunday.closed": "on",
+}
+
+
+async def public_hours(client, screenname: str) -> str:
+    page = await client.get(f"/people/{screenname}", headers=BROWSER)
+    assert page.status_code == 200
+    return text_of(page.text)
+
+
+async def test_same_hours_every_weekday_in_12_hours_by_default(client, resources):
+    await signed_in_member(client, resources, screenname="ritmo")
+    saved = await submit(client, "/account/profile", WEEKDAY_HOURS, page="/account")
+    assert saved.status_code == 303
+
+    public = await public_hours(client, "ritmo")
+    for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
+        assert f"{day} 9:00 AM – 5:30 PM" in public
+    assert "Saturday 10:00 AM – 2:00 PM" in public and "Sunday Closed" in public
+    editor = (await client.get("/account", headers=BROWSER)).text
+    assert 'name="hours.friday.open" value="9:00 AM"' in editor
+    assert 'name="hours.saturday.close" value="2:00 PM"' in editor
+
+
+async def test_a_member_who_picks_24_hours_reads_24_hours(client, resources):
+    await signed_in_member(client, resources, screenname="noche")
+    await submit(client, "/account/profile", {**WEEKDAY_HOURS, "timeFormat": "24h"},
+                 page="/account")
+    public = await public_hours(client, "noche")
+    assert "Wednesday 09:00 – 17:30" in public and "Saturday 10:00 – 14:00" in public
+    editor = (await client.get("/account", headers=BROWSER)).text
+    assert 'name="hours.monday.close" value="17:30"' in editor
+    assert 'id="timeFormat.24h" name="timeFormat" value="24h" checked' in editor
+
+
+async def test_a_time_that_is_not_one_keeps_what_was_typed(client, resources):
+    await signed_in_member(client, resources, screenname="tarde")
+    typed = {**WEEKDAY_HOURS, "sameWeekdays": "", "hours.tuesday.open": "half past nine"}
+    page = await submit(client, "/account/profile", typed, page="/account")
+    assert page.status_code == 422
+    assert 'value="half past nine"' in page.text
+    assert 'id="hours.tuesday.open-error">Enter a time like 9:00 AM or 17:30.' in page.text
