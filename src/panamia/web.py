@@ -100,13 +100,16 @@ def docs_router() -> APIRouter:
     @router.get(DOCS_URL)
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=root + request.app.openapi_url, title=f"{request.app.title} API",
             swagger_js_url=f"{root}{SWAGGER_UI}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{SWAGGER_UI}/swagger-ui.css",
+            swagger_css_url=f"{root}/static/docs.css",
             swagger_favicon_url=f"{root}/static/favicon.svg",
             oauth2_redirect_url=root + OAUTH2_REDIRECT_URL,
+            # Deep links put a link inside each operation's button, which no one can target.
+            swagger_ui_parameters={"deepLinking": False},
         )
+        return HTMLResponse(page.body.replace(b"<html>", b'<html lang="en">', 1))
 
     @router.get(OAUTH2_REDIRECT_URL)
     async def swagger_ui_redirect() -> HTMLResponse:
