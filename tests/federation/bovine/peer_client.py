@@ -5,7 +5,8 @@ Commands:
   actor                 the actor document
   lookup NAME@HOST      the actor id WebFinger gives for acct:NAME@HOST (over http: loopback)
   follow ACTOR_ID       a Follow of ACTOR_ID, through the actor's outbox
-  unfollow ACTOR_ID     an Undo of that Follow
+  unfollow ACTOR_ID FOLLOW_ID
+                        an Undo of that Follow (FOLLOW_ID: what `follow` answered)
   like OBJECT_ID        a Like of OBJECT_ID, addressed to its author
   announce OBJECT_ID    an Announce (boost) of OBJECT_ID, public
   reply OBJECT_ID TEXT  a Note in reply to OBJECT_ID, public
@@ -33,11 +34,6 @@ async def items(client: BovineClient, collection: str) -> list:
     return found
 
 
-async def sent_follows(client: BovineClient, actor_id: str) -> list[dict]:
-    return [item for item in await items(client, client.information["outbox"])
-            if item.get("type") == "Follow" and item.get("object") == actor_id]
-
-
 async def run(client: BovineClient, command: str, args: list[str]):
     activities, objects = client.factories
     if command == "actor":
@@ -55,8 +51,9 @@ async def run(client: BovineClient, command: str, args: list[str]):
     if command == "follow":
         activity = activities.follow(args[0]).build()
     elif command == "unfollow":
-        follows = await sent_follows(client, args[0])
-        activity = activities.undo(follows[0]).build()
+        follow = {"id": args[1], "type": "Follow", "actor": client.information["id"],
+                  "object": args[0], "to": [args[0]]}
+        activity = activities.undo(follow).build()
     else:
         target = await client.proxy(args[0])
         author = target.get("attributedTo")
