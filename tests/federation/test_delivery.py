@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from panamia.federation import delivery, keys, signatures
 from panamia.federation.models import Delivery, RemoteActor
+from panamia.outbox import service as outbox_service
 from panamia.resources import Resources
 from tests.fixtures.database import migrated_database
 
@@ -118,6 +119,11 @@ async def test_a_4xx_is_final_and_410_marks_the_actor_gone(outgoing):
         gone_at = (await session.execute(select(RemoteActor.gone_at))).scalar_one()
     assert gone_at is not None
     assert await delivery.deliver_once(outgoing) == 0  # nothing is retried
+    async with outgoing.reads() as session:
+        reported = (await outbox_service.backlog(session)).others["federation deliveries"]
+    assert (reported["pending"], reported["failed"], reported["given_up"]) == (0, 1, 1)
+    assert reported["by domain"] == {refusing.url.split("/")[2]: {"failed": 1},
+                                     gone.url.split("/")[2]: {"given_up": 1}}
 
 
 def test_backoff_grows_and_is_capped():

@@ -183,24 +183,16 @@ async def run_forever(resources: Resources, *, stop: asyncio.Event | None = None
             pass
 
 
-@dataclass(frozen=True)
-class DeliveryStatus:
-    pending: int
-    failed: int
-    given_up: int
-    by_domain: dict[str, dict[str, int]]
-
-
-async def status(session: AsyncSession) -> DeliveryStatus:
+async def status(session: AsyncSession) -> dict[str, Any]:
     """Deliveries not delivered, by state and by domain, for `panamia outbox status`."""
     rows = (await session.execute(
         select(Delivery.domain, Delivery.state, func.count())
         .where(Delivery.state != DELIVERED)
         .group_by(Delivery.domain, Delivery.state).order_by(Delivery.domain)
     )).all()
-    by_domain: dict[str, dict[str, int]] = {}
     totals = {PENDING: 0, FAILED: 0, GIVEN_UP: 0}
+    by_domain: dict[str, dict[str, int]] = {}
     for domain, state, count in rows:
-        by_domain.setdefault(domain, {})[state] = count
         totals[state] += count
-    return DeliveryStatus(totals[PENDING], totals[FAILED], totals[GIVEN_UP], by_domain)
+        by_domain.setdefault(domain, {})[state] = count
+    return {**totals, "by domain": by_domain}

@@ -62,7 +62,8 @@ def status_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
             "undelivered": backlog.undelivered, "failing": backlog.failing,
             "byTopic": backlog.by_topic,
             "oldest": oldest and oldest.model_dump(mode="json", by_alias=True),
-        }, indent=2))
+            **backlog.others,
+        }, indent=2, default=str))
         return
     console.print(f"undelivered: {backlog.undelivered} (failed at least once: {backlog.failing})")
     if backlog.by_topic:
@@ -75,3 +76,12 @@ def status_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
                       f"{oldest.attempts} attempts, next at {oldest.next_attempt_at:%H:%M:%S}"
                       + (f", last error: {escape(oldest.last_error)}" if oldest.last_error
                          else ""), soft_wrap=True)
+    for name, section in backlog.others.items():
+        console.print(f"{name}: " + ", ".join(f"{key} {value}" for key, value in section.items()
+                                              if not isinstance(value, dict)))
+        for key, rows in section.items():
+            if isinstance(rows, dict) and rows:
+                table = Table(key, *sorted({state for row in rows.values() for state in row}))
+                for label, row in rows.items():
+                    table.add_row(label, *(str(row.get(c.header, 0)) for c in table.columns[1:]))
+                console.print(table)

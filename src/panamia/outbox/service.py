@@ -1,6 +1,7 @@
 """Writing events (in the caller's transaction) and reading the backlog."""
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +59,18 @@ class Backlog:
     failing: int
     by_topic: dict[str, int]
     oldest: OldestEvent | None
+    # What other queues riding the relay's process report, by name (see `reports_also`).
+    others: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+StatusSection = Callable[[AsyncSession], Awaitable[dict[str, Any]]]
+# Queues of their own that the relay's process also works through (federation deliveries):
+# their owners register a summary here, shown by `panamia outbox status`.
+STATUS_SECTIONS: dict[str, StatusSection] = {}
+
+
+def reports_also(name: str, section: StatusSection) -> None:
+    STATUS_SECTIONS[name] = section
 
 
 UNDELIVERED = OutboxEvent.delivered_at.is_(None)
@@ -74,6 +87,7 @@ async def backlog(session: AsyncSession) -> Backlog:
     return Backlog(
         undelivered=sum(by_topic.values()), failing=failing, by_topic=by_topic,
         oldest=await oldest_undelivered(session),
+        others={name: await section(session) for name, section in STATUS_SECTIONS.items()},
     )
 
 
