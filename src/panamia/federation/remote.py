@@ -116,13 +116,15 @@ def _icon(document: dict[str, Any]) -> str | None:
     return _text(icon.get("url")) if isinstance(icon, dict) else _text(icon)
 
 
-def parse_actor(document: dict[str, Any]) -> dict[str, Any]:
-    """The columns of `remote_actors` from an actor document; RemoteError if it lacks what
-    we need (an inbox, an RSA key it owns, on its own host)."""
+def parse_actor(document: dict[str, Any], key_id: str | None = None) -> dict[str, Any]:
+    """The columns of `remote_actors` from an actor document (with the key `key_id`, if it
+    lists several); RemoteError if it lacks what we need (an inbox, an RSA key it owns, on
+    its own host)."""
     uri = document["id"]
     key = document.get("publicKey")
     if isinstance(key, list):
-        key = next((k for k in key if isinstance(k, dict)), None)
+        keys = [k for k in key if isinstance(k, dict)]
+        key = next((k for k in keys if k.get("id") == key_id), keys[0] if keys else None)
     inbox = _text(document.get("inbox"))
     if (document.get("type") not in ACTOR_TYPES or not inbox or not isinstance(key, dict)
             or key.get("owner") != uri or not _text(key.get("publicKeyPem"))
@@ -197,7 +199,7 @@ async def actor_for_key(resources: Resources, key_id: str, *, fresh: bool = Fals
     document = await fetch_document(resources, key_id.partition("#")[0])
     if document.get("type") not in ACTOR_TYPES and isinstance(document.get("owner"), str):
         document = await fetch_document(resources, document["owner"])
-    columns = parse_actor(document)
+    columns = parse_actor(document, key_id)
     if columns["public_key_id"] != key_id:
         raise RemoteError(f"{document['id']} does not list the key {key_id}")
     async with resources.db.begin() as session:
