@@ -9,9 +9,10 @@ towards its author's limit of 20 messages per 10 minutes, across all their threa
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.db.postgres import new_id
 from panamia.errors import Conflict, Invalid, NotFound
@@ -66,14 +67,13 @@ def closed_because(booking: Row, now: datetime) -> str | None:
     if booking.status != "completed":
         return (f"This booking was {booking.status}, so its messages are closed: you can "
                 "still read them.")
-    last_day: date = booking.end_date + OPEN_AFTER_STAY
-    if local_today(booking.timezone, now) < last_day:
+    if local_today(booking.timezone, now) < booking.end_date + OPEN_AFTER_STAY:
         return None
     return (f"Messages close {OPEN_AFTER_STAY.days} days after the stay; this one ended on "
             f"{long_date(booking.end_date)}.")
 
 
-async def _party_booking(session, user: Principal, booking_id: str) -> Row:
+async def _party_booking(session: AsyncSession, user: Principal, booking_id: str) -> Row:
     booking = await queries.booking(session, booking_id)
     if booking is None or user.id not in (booking.owner_id, booking.sitter_id):
         raise NotFound(NOT_VISIBLE)
