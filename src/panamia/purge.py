@@ -7,6 +7,7 @@
 * rate-limit windows that started more than `ratelimit.LONGEST_WINDOW` ago;
 * idempotency keys past their 24 hours, of every sidecar, whichever are installed (the
   kit's one `idempotency_keys` table);
+* the unsubscribe links of notification mails sent more than `KEEP_UNSUBSCRIBE_LINKS` ago;
 * photo files that no photo names any more (`photos.service.sweep`: the photos of a deleted
   account, or a replaced photo whose files could not be deleted at once), in `run_forever`.
 
@@ -27,6 +28,7 @@ from panamia.db.postgres import Sessionmaker, create_engine, create_sessionmaker
 from panamia.identity import ratelimit
 from panamia.identity.dependencies import in_force
 from panamia.identity.models import Session, VerificationToken
+from panamia.notifications.models import UnsubscribeToken
 from panamia.outbox.models import OutboxEvent
 from panamia.photos import service as photo_service
 from panamia.resources import Resources
@@ -34,6 +36,7 @@ from panamia.settings import Settings
 from panamia.sidecar import idempotency
 
 KEEP_DELIVERED = timedelta(days=7)
+KEEP_UNSUBSCRIBE_LINKS = timedelta(days=365)
 BATCH_SIZE = 1000
 INTERVAL = 300.0  # seconds between purges of one service, give or take a quarter
 logger = logging.getLogger(__name__)
@@ -43,6 +46,7 @@ def stale_rows(settings: Settings, now: datetime) -> dict[str, tuple[Table, Colu
     """What each kind deletes, by the name `panamia purge` reports."""
     tokens, sessions = VerificationToken.__table__, Session.__table__
     outbox, windows = OutboxEvent.__table__, ratelimit.windows
+    unsubscribe_links = UnsubscribeToken.__table__
     return {
         "expired sign-in links": (tokens, tokens.c.expires < now),
         "ended sessions": (sessions, not_(in_force(now, settings))),
@@ -50,6 +54,8 @@ def stale_rows(settings: Settings, now: datetime) -> dict[str, tuple[Table, Colu
         "ended rate-limit windows": (
             windows, windows.c.window_start < now - ratelimit.LONGEST_WINDOW),
         "expired idempotency keys": (idempotency.keys, idempotency.expired(now)),
+        "old unsubscribe links": (
+            unsubscribe_links, unsubscribe_links.c.created_at < now - KEEP_UNSUBSCRIBE_LINKS),
     }
 
 

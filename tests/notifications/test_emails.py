@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from panamia.notifications import emails
 from panamia.notifications.models import EmailPreference, PendingEmail, UnsubscribeToken
+from panamia import purge
 from panamia.identity import account
 from panamia.notifications.schemas import ActivityObject, Invite, Like, Offer
 from tests.fixtures.http import BROWSER, text_of
@@ -157,3 +158,17 @@ async def test_account_deletion_removes_it_all(resources, mailbox):
     async with resources.reads() as session:
         for table in (EmailPreference, PendingEmail, UnsubscribeToken):
             assert (await session.scalars(select(table).where(table.user_id == me))).all() == []
+
+
+async def test_the_purge_forgets_unsubscribe_links_after_a_year(resources, mailbox):
+    me, address = await member(resources, "Tomás")
+    ana, _ = await member(resources, "Ana")
+    await delivered(resources, invitation(ana, me))
+    await emails.send_due(resources)
+    now = datetime.now(UTC)
+    assert (await purge.purge(resources.db, resources.settings, now))[
+        "old unsubscribe links"] == 0
+    deleted = await purge.purge(resources.db, resources.settings, now + timedelta(days=366))
+    assert deleted["old unsubscribe links"] == 1
+    assert not await emails.is_unsubscribe_link(resources, unsubscribe_path(
+        mailbox.to(address)[0]).rsplit("/", 1)[1])

@@ -165,3 +165,14 @@ async def test_someone_else_s_notification_does_not_open(client, resources):
     assert await opened(client, theirs) == "/notifications"
     await sign_in_as(client, resources, other)
     assert (await client.get("/api/notifications")).json()["items"][0]["read"] is False
+
+
+async def test_a_message_without_a_name_reads_its_first_words(client, resources):
+    me = await create_member(resources, name="Me")
+    maria = await create_member(resources, name="María")
+    await delivered(resources, Create(actor_id=maria, target_id=me, object=ActivityObject(
+        type="Message", id="m1", url="http://pets.testserver/bookings",
+        summary="Can Miso bring her toy?")))
+    await sign_in_as(client, resources, me)
+    assert "María sent you a message: Can Miso bring her toy?" in text_of(
+        await notification_page(client))

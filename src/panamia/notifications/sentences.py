@@ -36,6 +36,8 @@ PHRASES = {
     ("Follow", "Person", None): "follows you",
     ("Follow", "Profile", None): "follows you",
 }
+# Said instead when the thing has no name: its summary follows (a message's first words).
+UNNAMED = {("Create", "Message"): "sent you a message:"}
 # Any other activity: these words, then the thing.
 VERBS = {
     "Create": "added", "Update": "updated", "Like": "liked", "Follow": "started following",
@@ -110,12 +112,14 @@ def describe(notification: Notification, actor: Person | None, *, public: bool,
     url = absolute_url(settings, about)
     if url and about.type in ("Person", "Profile") and not public:
         url = None  # a follower's profile that is not public would answer 404
-    phrase = (PHRASES.get((notification.type, about.type, about.status))
+    phrase = ((None if about.name else UNNAMED.get((notification.type, about.type)))
+              or PHRASES.get((notification.type, about.type, about.status))
               or PHRASES.get((notification.type, about.type, None))
               or VERBS[notification.type])
     what = "" if phrase.endswith(" you") else _thing(about)
     before, _, after = phrase.partition("{}")
-    after = after.rstrip() + "."
+    ends_a_sentence = not after and what.endswith((".", "!", "?"))
+    after = after.rstrip() + ("" if ends_a_sentence else ".")
     if about.end_time and notification.type == "Offer":
         after += _deadline(about.end_time)
     if phrase[0].isupper():

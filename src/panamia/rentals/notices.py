@@ -15,9 +15,10 @@ from panamia.sidecar.states import Transition
 def rental_object(settings: Settings, rental: RentalView, title: str, headline: str):
     start = rental.starts_at.astimezone(rental.zone).strftime("%Y-%m-%d %H:%M")
     end = rental.ends_at.astimezone(rental.zone).strftime("%Y-%m-%d %H:%M")
+    name = f"{title}, {start} to {end} ({rental.timezone})"
     return ActivityObject(type="Rental", id=rental.id,
                           url=f"{public_url(settings)}/rentals#rental-{rental.id}",
-                          summary=f"{headline}: {title}, {start} to {end} ({rental.timezone})")
+                          summary=f"{headline}: {name}", name=name)
 
 
 def parties(rental: RentalView) -> tuple[str, str]:
