@@ -274,10 +274,24 @@ class TestReview:
         assert "4.0 out of 5" in text_of(shown.text) and "@rosa" in shown.text
         assert "<script>x" not in shown.text
 
-        again = await send(pets, form, {"rating": "5"}, page=form)
-        assert again.status_code == 409 and "reviewed already" in again.text
+        token = await form_token(pets, "/bookings")
+        again = await pets.post(form, data={"rating": "5", "csrfToken": token}, headers=BROWSER)
+        assert again.status_code == 409 and "reviewed this stay already" in again.text
         assert f'href="/bookings/{booking}/review"' not in (
             await pets.get("/bookings", headers=BROWSER)).text
+        # The form is offered no more.
+        reviewed = await pets.get(form, headers=BROWSER)
+        assert reviewed.status_code == 409 and 'name="rating"' not in reviewed.text
+        assert "You have reviewed this stay already" in text_of(reviewed.text)
+
+    async def test_no_review_form_before_the_stay_is_completed(self, pets, resources):
+        listing = await create_listing(resources)
+        owner = await create_user(resources)
+        booking = await insert_booking(resources, listing, owner_id=owner, status="confirmed")
+        await sign_in_as(pets, resources, owner)
+        page = await pets.get(f"/bookings/{booking}/review", headers=BROWSER)
+        assert page.status_code == 409 and 'name="rating"' not in page.text
+        assert "once the sitter marks it completed" in text_of(page.text)
 
 
 class TestSitterPages:

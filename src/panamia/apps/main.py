@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     pages.add_to_layout(app, demo_sign_in_example)
     registry.add_menu(app, settings)
     app.state.deletion_blockers = registry.deletion_blockers(settings)
+    app.state.profile_sections = registry.profile_sections()
     return app
 
 

@@ -179,6 +179,8 @@ def request_errors(exc: ValidationError, rows: dict[int, int]) -> dict[str, str]
         parts = name.split(".")
         if parts[0] == "pets" and len(parts) == 3:
             name = f"pets.{rows.get(int(parts[1]), parts[1])}.{parts[2]}"
+            if parts[2] == "species":
+                message = "Choose a kind of pet this sitter takes."
         elif parts[0] == "pets":
             name, message = "pets", "Name at least one pet."
         elif parts[0] in ("startDate", "endDate") and "date" in message.lower():

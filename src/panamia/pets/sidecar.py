@@ -1,7 +1,7 @@
 """The pet-sitting sidecar, declared once: found through the `panamia.sidecars` entry point."""
 
 from panamia.outbox import relay
-from panamia.pets import demo
+from panamia.pets import demo, profile
 from panamia.pets.bookings import expiry
 from panamia.pets.bookings.blocking import ACTIVE_BOOKINGS
 from panamia.pets.bookings.messages import models as message_models
@@ -38,4 +38,5 @@ SIDECAR = Sidecar(
     public_url=lambda settings: settings.pets_url,
     docs="docs/pets.md",
     deletion_blockers=ACTIVE_BOOKINGS,
+    profile_section=profile.profile_section,
 )

@@ -220,6 +220,7 @@ async def person(request: Request, screenname: Annotated[str, Path(max_length=64
         picture=await profile_photo.PICTURE.photo(resources, profile.user_id),
         follows=await follows.follow_counts(resources, profile.user_id, user),
         hours=hours, has_hours=any(hours.values()),
+        sections=await request.app.state.profile_sections(resources, profile.user_id),
     )
 
 

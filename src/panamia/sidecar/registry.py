@@ -11,7 +11,7 @@ declares, in its pyproject.toml:
 """
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -19,6 +19,7 @@ from types import ModuleType
 
 import typer
 from fastapi import APIRouter, FastAPI
+from markupsafe import Markup
 from pymongo import IndexModel
 
 from panamia import pages
@@ -37,6 +38,9 @@ GROUP = "panamia.sidecars"
 # Each content domain's `documents.py` declares its MongoDB indexes as `INDEXES`.
 CONTENT_INDEXES = (profile_documents.INDEXES, article_documents.INDEXES,
                    notification_documents.INDEXES, photo_documents.INDEXES)
+
+
+ProfileSection = Callable[[Resources, str], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,9 @@ class Sidecar:
     # from being deleted (its triggers refuse), in the member's words, and the path of its
     # page showing it; the account pages list them (`identity.account.BlockerQuery`).
     deletion_blockers: str = ""
+    # What the member's public profile page on the main app shows of them here: an async
+    # function of (resources, user id) giving a rendered HTML fragment, or None for nothing.
+    profile_section: ProfileSection | None = None
 
     @property
     def menu_label(self) -> str:
@@ -130,6 +137,19 @@ def deletion_blockers(settings: Settings) -> list[BlockerQuery]:
     """Each sidecar's `deletion_blockers` SELECT, with the address its paths are under."""
     return [BlockerQuery(s.url(settings), s.deletion_blockers)
             for s in discover() if s.deletion_blockers]
+
+
+def profile_sections() -> Callable[[Resources, str], Awaitable[list[Markup]]]:
+    """What the main app's profile page calls (`app.state.profile_sections`, set by the app
+    factory): every sidecar's section for a user id, in the sidecars' order, empty ones left
+    out."""
+    sections = [s.profile_section for s in discover() if s.profile_section]
+
+    async def rendered(resources: Resources, user_id: str) -> list[Markup]:
+        fragments = [await section(resources, user_id) for section in sections]
+        return [Markup(fragment) for fragment in fragments if fragment]
+
+    return rendered
 
 
 def declared_indexes() -> dict[str, list[IndexModel]]:

@@ -169,10 +169,16 @@ async def review_page(request: Request, user: Principal, booking_id: str, *, sta
     if booking.owner_id != user.id:
         raise Forbidden("Only the booking's owner may review the stay.")
     listing = await listings_service.get_listing(res, booking.listing_id)
+    not_yet = None
+    if await reviews_service.reviewed(res, {booking.id}):
+        not_yet = "You have reviewed this stay already: a stay gets one review."
+    elif booking.status != Status.COMPLETED:
+        not_yet = ("You can review this stay once the sitter marks it completed, from its "
+                   "check-out day on.")
     return await pages.render(
-        request, "pets/review.html", status=status, nav="pets", **HELPERS,
+        request, "pets/review.html", status=409 if not_yet else status, nav="pets", **HELPERS,
         title=f"Review your stay with {listing.title}", booking=booking, listing=listing,
-        values=values or {}, errors=errors or {}, error=error,
+        values=values or {}, errors=errors or {}, error=error, not_yet=not_yet,
         labels={"rating": "Rating", "text": "Your review"},
     )
 

@@ -47,3 +47,20 @@ async def page(session: AsyncSession, listing_id: str, *, offset: int, limit: in
         .order_by(Review.created_at.desc(), Review.id.desc())
         .offset(offset).limit(limit)
     ))
+
+
+async def of_sitter(session: AsyncSession, sitter_id: str, *, limit: int) -> tuple[Row, list[Row]]:
+    """`(count, average)` over the reviews of all the sitter's listings, and the latest
+    `limit` of them, each with its author's screenname."""
+    mine = Review.listing_id.in_(select(Listing.id).where(Listing.sitter_id == sitter_id))
+    summary = (await session.execute(
+        select(func.count(Review.id).label("count"),
+               func.round(func.avg(Review.rating), 2).label("average")).where(mine)
+    )).one()
+    latest = list(await session.execute(
+        select(Review.id, Review.listing_id, Review.rating, Review.text, Review.created_at,
+               User.screenname.label("author_screenname"))
+        .join_from(Review, User, User.id == Review.author_id).where(mine)
+        .order_by(Review.created_at.desc(), Review.id.desc()).limit(limit)
+    ))
+    return summary, latest

@@ -8,12 +8,14 @@ from panamia.errors import Conflict, Forbidden, Invalid, NotFound, responses
 from panamia.identity.dependencies import SIGNED_IN, CurrentUser
 from panamia.pets.listings.schemas import ID_PATTERN
 from panamia.pets.reviews import service
-from panamia.pets.reviews.schemas import ReviewCreate, ReviewPage, ReviewView
+from panamia.pets.reviews.schemas import ReviewCreate, ReviewPage, ReviewView, SitterReviews
 from panamia.resources import ResourcesDep
 
 router = APIRouter(tags=["reviews"])
 BookingId = Annotated[str, Path(pattern=ID_PATTERN)]
 ListingId = Annotated[str, Path(pattern=ID_PATTERN)]
+UserId = Annotated[str, Path(pattern=ID_PATTERN)]
+LATEST_MAX = 20
 
 
 @router.post("/bookings/{booking_id}/review", response_model=ReviewView, status_code=201,
@@ -37,3 +39,15 @@ async def list_reviews(
 ) -> ReviewPage:
     """Newest first, with the average rating and the count over all of them."""
     return await service.list_reviews(resources, listing_id, page=page, page_size=page_size)
+
+
+@router.get("/sitters/{sitter_id}/reviews", response_model=SitterReviews,
+            summary="A sitter's rating")
+async def sitter_reviews(
+    sitter_id: UserId, resources: ResourcesDep,
+    latest: Annotated[int, Query(ge=0, le=LATEST_MAX, description="How many of the latest "
+                                                                    "to include")] = 3,
+) -> SitterReviews:
+    """The average rating and count over the reviews of all the sitter's listings, with the
+    latest few. A member who sits for no one has none (count 0)."""
+    return await service.of_sitter(resources, sitter_id, latest=latest)

@@ -35,3 +35,11 @@ class ReviewPage(Schema):
     page: int
     page_size: int
     has_more: bool
+
+
+class SitterReviews(Schema):
+    sitter_id: str
+    average_rating: float | None = Field(description="Over the reviews of all their listings, "
+                                                      "2 decimals; null if none")
+    count: int
+    latest: list[ReviewView]

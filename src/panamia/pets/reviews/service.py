@@ -11,7 +11,7 @@ from panamia.notifications.schemas import ActivityObject, Create
 from panamia.pets.listings import service as listings
 from panamia.pets.reviews import queries
 from panamia.pets.reviews.models import Review
-from panamia.pets.reviews.schemas import ReviewCreate, ReviewPage, ReviewView
+from panamia.pets.reviews.schemas import ReviewCreate, ReviewPage, ReviewView, SitterReviews
 from panamia.resources import Resources
 
 MAX_PAGE_SIZE = 100
@@ -88,6 +88,16 @@ async def list_reviews(
         count=summary.count,
         items=[ReviewView.model_validate(row._mapping) for row in rows[:page_size]],
         page=page, page_size=page_size, has_more=len(rows) > page_size,
+    )
+
+
+async def of_sitter(resources: Resources, sitter_id: str, *, latest: int) -> SitterReviews:
+    async with resources.reads() as db:
+        summary, rows = await queries.of_sitter(db, sitter_id, limit=latest)
+    return SitterReviews(
+        sitter_id=sitter_id, count=summary.count,
+        average_rating=float(summary.average) if summary.average is not None else None,
+        latest=[ReviewView.model_validate(row._mapping) for row in rows],
     )
 
 
