@@ -55,7 +55,9 @@ async def test_host_meta_and_nodeinfo(client, ana):
     assert "http://testserver/.well-known/webfinger?resource={uri}" in host_meta.text
     links = (await client.get("/.well-known/nodeinfo")).json()["links"]
     assert links == [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
-                      "href": "http://testserver/nodeinfo/2.1"}]
+                      "href": "http://testserver/nodeinfo/2.1"},
+                     {"rel": "https://www.w3.org/ns/activitystreams#Application",
+                      "href": "http://testserver/ap/actor"}]
     info = (await client.get("/nodeinfo/2.1")).json()
     assert set(info) == {"version", "software", "protocols", "services", "openRegistrations",
                          "usage", "metadata"}

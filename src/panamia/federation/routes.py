@@ -67,8 +67,12 @@ async def host_meta(resources: ResourcesDep) -> Response:
 
 @router.get("/.well-known/nodeinfo", summary="NodeInfo discovery")
 async def nodeinfo_links(resources: ResourcesDep) -> dict:
+    settings = resources.settings
     return {"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
-                       "href": f"{resources.settings.auth_url}/nodeinfo/2.1"}]}
+                       "href": f"{settings.auth_url}/nodeinfo/2.1"},
+                      # FEP-2677: where the instance actor is
+                      {"rel": "https://www.w3.org/ns/activitystreams#Application",
+                       "href": urls.instance(settings)}]}
 
 
 @router.get("/nodeinfo/2.1", summary="NodeInfo 2.1: software, protocols, usage")
