@@ -62,7 +62,7 @@ async def test_open_a_booking_request_and_it_is_read(browser: Browser, two_serve
         "asked to book Cats among the books")
     await page.screenshot(path=str(ARTIFACTS / f"notifications-{size}.png"), full_page=True)
     await link.click()
-    await page.wait_for_url(f"{settings.pets_url}/bookings*")
+    await page.wait_for_url(f"{settings.pets_url}/bookings/**")
     await expect(page.get_by_text("Cats among the books").first).to_be_visible()
 
     await page.goto(f"{settings.auth_url}/notifications")

@@ -1,6 +1,7 @@
 """What each step of a booking tells the other party (the kit's `tell_other_party`): the
 sitter's answers go to the owner, a cancellation to whoever did not cancel, an expiry (no
-actor) to the owner, whose request it was."""
+actor) to the owner, whose request it was. Each links to the booking's page, a completed
+stay to its review form."""
 
 from datetime import UTC, date, datetime
 
@@ -28,12 +29,12 @@ def stay(title: str | None, start: date, end: date) -> str:
 def booking_object(booking_id: str, start: date, end: date, title: str | None,
                    headline: str, status: str | None = None,
                    answer_by: datetime | None = None) -> ActivityObject:
-    """The booking on the member's bookings page; a completed one at its review form."""
+    """The booking's own page (its steps and messages); a completed one at its review form."""
     nights = (end - start).days
     summary = (f"{headline}: {title or 'a listing'}, {start} to {end} "
                f"({nights} night{'s' if nights != 1 else ''})")
     url = (f"/bookings/{booking_id}/review" if status == Status.COMPLETED
-           else f"/bookings#booking-{booking_id}")
+           else f"/bookings/{booking_id}")
     return ActivityObject(type="Booking", id=booking_id, summary=summary, url=url,
                           name=stay(title, start, end), status=status, end_time=answer_by)
 
