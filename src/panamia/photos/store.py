@@ -19,7 +19,7 @@ from gridfs.errors import NoFile
 from panamia.db.mongo import MongoDatabase
 from panamia.resources import Resources
 
-BUCKET = "photos"
+BUCKET = "photoFiles"
 
 
 class Store(Protocol):
@@ -36,7 +36,7 @@ class Store(Protocol):
 
 
 class GridFSStore:
-    """Files in MongoDB's GridFS bucket `photos` (`photos.files`, `photos.chunks`), each
+    """Files in MongoDB's GridFS bucket `photoFiles` (`photoFiles.files`, `.chunks`), each
     with its name as its id."""
 
     def __init__(self, mongo: MongoDatabase):
