@@ -11,8 +11,9 @@ from pythonjsonlogger.json import JsonFormatter
 from panamia import requestids
 from panamia.settings import get_settings
 
+# A query's secrets, and the token in a notification mail's unsubscribe link's path.
 _SECRETS = re.compile(
-    r"(?P<key>(?:token|code|state|csrfToken|session-token|sessionToken)[=:]\s*)"
+    r"(?P<key>(?:token|code|state|csrfToken|session-token|sessionToken)[=:]\s*|/unsubscribe/)"
     r"(?P<value>[^&\s\"';,]+)",
     re.IGNORECASE,
 )

@@ -2,6 +2,7 @@
 (aiosmtpd): instant, daily or never, each mail with RFC 8058's one-click unsubscribe."""
 
 import asyncio
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from panamia.notifications import emails
 from panamia.notifications.models import EmailPreference, PendingEmail, UnsubscribeToken
 from panamia import purge
+from panamia.logs import RedactTokens
 from panamia.identity import account
 from panamia.notifications.schemas import ActivityObject, Invite, Like, Offer
 from tests.fixtures.http import BROWSER, text_of
@@ -138,7 +140,7 @@ async def test_the_digest_goes_once_a_day_even_run_concurrently(committed, mailb
     await asyncio.gather(*(emails.send_due(committed, now) for _ in range(4)))
     await emails.send_due(committed, now)
     [digest] = mailbox.to(address)
-    assert digest["Subject"] == "Today on Pana MIA: 2 things to answer"
+    assert digest["Subject"] == "Pana MIA today: 2 things waiting for you"
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert digest.get_content().count("asked to book") == 2
 
@@ -172,3 +174,13 @@ async def test_the_purge_forgets_unsubscribe_links_after_a_year(resources, mailb
     assert deleted["old unsubscribe links"] == 1
     assert not await emails.is_unsubscribe_link(resources, unsubscribe_path(
         mailbox.to(address)[0]).rsplit("/", 1)[1])
+
+
+def test_the_access_log_never_shows_an_unsubscribe_token():
+    token = "ab" * 32
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                               '%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5000", "POST",
+                               f"/unsubscribe/{token}", "1.1", 200), None)
+    RedactTokens().filter(record)
+    assert token not in record.getMessage()
+    assert "POST /unsubscribe/[redacted]" in record.getMessage()

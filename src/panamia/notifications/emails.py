@@ -174,7 +174,7 @@ async def send_one_digest(resources: Resources, today: date) -> bool:
         lines = await _unread(resources, pending)
         if lines:
             count = len(lines)
-            subject = f"Today on Pana MIA: {count} thing{'s' if count != 1 else ''} to answer"
+            subject = f"Pana MIA today: {count} thing{'s' if count != 1 else ''} waiting for you"
             await _mail(session, resources, Recipient(user_id, email), subject, lines)
             await session.execute(update(EmailPreference)
                                   .where(EmailPreference.user_id == user_id)
