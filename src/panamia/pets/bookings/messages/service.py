@@ -113,6 +113,9 @@ async def post_message(
                                 refusal=TOO_MANY)
             message = view(await queries.insert_message(session, {
                 "id": new_id(), "booking_id": booking.id, "author_id": user.id, "body": text,
+                # The request's clock, not the transaction's: a thread reads in the order
+                # people wrote, even for messages written in one transaction.
+                "created_at": now,
             }))
             await tell_other_party(
                 session, "Create", actor_id=user.id,
