@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from starlette.datastructures import UploadFile
-
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
+from starlette.datastructures import UploadFile
 
 from panamia.db.postgres import new_id
 from panamia.errors import Invalid, NotFound
@@ -80,17 +79,12 @@ async def photos_of(resources: Resources, kind: str,
     """The photo of each of these subjects that has one, in one query."""
     found = resources.mongo[COLLECTION].find(
         {"kind": kind, "subjectId": {"$in": list(dict.fromkeys(subject_ids))}})
-    return {document.subject_id: PhotoView.of(document)
-            async for document in _documents(found)}
+    return {raw["subjectId"]: PhotoView.of(PhotoDocument.model_validate(raw))
+            async for raw in found}
 
 
 async def photo_of(resources: Resources, kind: str, subject_id: str) -> PhotoView | None:
     return (await photos_of(resources, kind, [subject_id])).get(subject_id)
-
-
-async def _documents(cursor):
-    async for raw in cursor:
-        yield PhotoDocument.model_validate(raw)
 
 
 async def read_file(resources: Resources, name: str) -> bytes | None:
@@ -142,8 +136,6 @@ async def read_upload(upload: UploadFile | str | None) -> bytes:
     data = await upload.read(images.MAX_UPLOAD_BYTES + 1)
     if len(data) > images.MAX_UPLOAD_BYTES:
         raise images.PhotoTooLarge()
-    if not data:
-        raise images.not_a_photo()
     return data
 
 
