@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from panamia.errors import Unauthorized
+from panamia.identity import account
 from panamia.outbox import relay
 from panamia.photos import service
 from panamia.photos.images import MAX_UPLOAD_BYTES
@@ -125,6 +127,14 @@ class TestReplaceAndDelete:
         assert (await client.get(photo["url"])).status_code == 404
         again = await client.delete(PICTURE, headers=await csrf_headers(client))
         assert again.status_code == 404
+
+    async def test_nothing_is_kept_for_an_account_deleted_meanwhile(self, resources):
+        with pytest.raises(Unauthorized):
+            await service.replace_photo(resources, kind="profiles", subject_id="gone",
+                                        owner_id="gone", data=factories.png(), alt="",
+                                        hold_account=account.hold_account)
+        assert await resources.mongo.photos.count_documents({}) == 0
+        assert await stored_names(resources) == set()
 
     async def test_account_deletion_removes_the_members_photos(self, client, resources):
         await signed_in_member(client, resources)

@@ -3,6 +3,7 @@ co-authors, and admins)."""
 
 from panamia.articles import service
 from panamia.articles.permissions import Action
+from panamia.identity import account
 from panamia.identity.dependencies import CurrentUser, Principal
 from panamia.photos import pages as photo_pages, routes as photo_routes
 from panamia.photos.service import Subject
@@ -16,6 +17,7 @@ async def editable(resources: Resources, user: Principal, slug: str) -> str:
 
 
 COVER = Subject(kind="articles", noun="cover photo", authorize=editable,
-                page=lambda slug: f"/articles/{slug}")
+                page=lambda slug: f"/articles/{slug}",
+                hold_account=account.hold_account)
 router = photo_routes.api_router(COVER, CurrentUser)
 page_router = photo_pages.page_router(COVER, CurrentUser)

@@ -9,10 +9,11 @@ from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from panamia.db.postgres import new_id
-from panamia.errors import Invalid, NotFound
+from panamia.errors import Invalid, NotFound, Unauthorized
 from panamia.fields import mongo_now
 from panamia.photos import images
 from panamia.photos.documents import COLLECTION, PhotoDocument, PhotoFile, photo_id_of
@@ -26,9 +27,18 @@ SWEEP_GRACE = timedelta(hours=1)
 SWEEP_BATCH = 500
 
 
+# Keeps an account from being deleted until the session's transaction ends; False when it is
+# gone. Identity's `account.hold_account`, handed over by each domain's `Subject`.
+HoldAccount = Callable[[AsyncSession, str], Awaitable[bool]]
+
+
 async def replace_photo(resources: Resources, *, kind: str, subject_id: str, owner_id: str,
-                        data: bytes, alt: str) -> PhotoView:
-    """Make `data` the photo of `subject_id`; the files of the one before are deleted."""
+                        data: bytes, alt: str, hold_account: HoldAccount) -> PhotoView:
+    """Make `data` the photo of `subject_id`; the files of the one before are deleted.
+
+    The document is written while the owner's account is held, as `ensure_profile` does, so
+    it cannot outlive the account: a deletion waits for it and its `user.deleted` event then
+    removes it; once the account is gone, nothing is written."""
     made = await asyncio.to_thread(images.variants, data)
     photo_id = new_id()
     files = [PhotoFile(width=v.width, height=v.height, name=f"{photo_id}-{v.width}.webp")
@@ -39,7 +49,10 @@ async def replace_photo(resources: Resources, *, kind: str, subject_id: str, own
     document = PhotoDocument(photo_id=photo_id, kind=kind, subject_id=subject_id,
                              owner_id=owner_id, alt=alt, files=files, created_at=mongo_now())
     try:
-        before = await _swap(resources, document)
+        async with resources.db.begin() as db:
+            if not await hold_account(db, owner_id):
+                raise Unauthorized("This account no longer exists.")
+            before = await _swap(resources, document)
     except BaseException:
         await store.delete(document.file_names)
         raise
@@ -119,6 +132,7 @@ class Subject:
     noun: str  # what a member calls the photo: "profile picture"
     authorize: Authorize
     page: Callable[[str], str]  # the thing's page, to go back to
+    hold_account: HoldAccount
 
     async def photo(self, resources: Resources, subject_id: str) -> PhotoView | None:
         return await photo_of(resources, self.kind, subject_id)
@@ -145,7 +159,8 @@ async def upload_photo(resources: Resources, subject: Subject, user, subject_id:
     subject_id = await subject.authorize(resources, user, subject_id)
     data = await read_upload(upload)
     return await replace_photo(resources, kind=subject.kind, subject_id=subject_id,
-                               owner_id=user.id, data=data, alt=alt)
+                               owner_id=user.id, data=data, alt=alt,
+                               hold_account=subject.hold_account)
 
 
 async def delete_photo(resources: Resources, subject: Subject, user, subject_id: str) -> None:

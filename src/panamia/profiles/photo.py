@@ -1,6 +1,7 @@
 """The profile picture: each member's own, which nobody else may change."""
 
 from panamia.errors import Forbidden
+from panamia.identity import account
 from panamia.identity.dependencies import CurrentUser, Principal
 from panamia.photos import pages as photo_pages, routes as photo_routes
 from panamia.photos.service import Subject
@@ -17,7 +18,8 @@ async def own_picture(resources: Resources, user: Principal, user_id: str) -> st
 
 
 PICTURE = Subject(kind=KIND, noun="profile picture", authorize=own_picture,
-                  page=lambda _: "/account")
+                  page=lambda _: "/account",
+                  hold_account=account.hold_account)
 router = photo_routes.api_router(PICTURE, CurrentUser)
 page_router = photo_pages.page_router(PICTURE, CurrentUser)
 

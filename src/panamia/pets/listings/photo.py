@@ -1,5 +1,6 @@
 """A listing's photo: changed only by its sitter."""
 
+from panamia.identity import account
 from panamia.identity.dependencies import CurrentUser, Principal
 from panamia.pets.listings import service
 from panamia.photos import pages as photo_pages, routes as photo_routes
@@ -15,6 +16,7 @@ async def sitters_listing(resources: Resources, user: Principal, listing_id: str
 
 
 PHOTO = Subject(kind="listings", noun="listing photo", authorize=sitters_listing,
-                page=lambda listing_id: f"/listings/{listing_id}")
+                page=lambda listing_id: f"/listings/{listing_id}",
+                hold_account=account.hold_account)
 router = photo_routes.api_router(PHOTO, CurrentUser)
 page_router = photo_pages.page_router(PHOTO, CurrentUser)
