@@ -6,20 +6,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from panamia.notifications.schemas import (
-    ActivityObject,
-    Create,
-    Follow,
-    Invite,
-    Like,
-    Update,
-)
+from panamia.notifications.schemas import ActivityObject, Create, Follow, Invite, Like, Update
 from panamia.pets.bookings import service as bookings
 from panamia.pets.bookings.schemas import BookingRequest
 from tests.fixtures.http import BROWSER, text_of
 from tests.identity.factories import sign_in_as
 from tests.notifications.factories import delivered
-from tests.pets.factories import act_as, create_listing
+from tests.pets.factories import act_as, create_listing, insert_booking
 from tests.profiles.factories import create_member, principal
 
 SOON = date.today() + timedelta(days=30)
@@ -68,25 +61,33 @@ async def test_a_booking_request_reads_as_a_sentence_and_opens_the_booking(
     assert item["read"] is True
 
 
-async def test_a_confirmed_then_completed_stay_links_to_the_review_form(client, pets,
-                                                                        resources):
+async def test_a_confirmation_and_a_completed_stay_lead_to_the_booking_and_its_review_form(
+        client, pets, resources):
     owner = await create_member(resources, name="Ana")
     sitter = await create_member(resources, name="Tomás")
     booking_id = await a_booking_request(resources, owner, sitter)
     await bookings.transition(resources, principal(sitter), booking_id, "confirm")
-    completed = ActivityObject(type="Booking", id=booking_id, status="completed",
-                               name="Cats among the books for 3–5 Dec",
-                               url=f"/bookings/{booking_id}/review")
-    await delivered(resources, Update(actor_id=sitter, target_id=owner, object=completed))
+    listing = await create_listing(resources, sitter_id=sitter, title="Cats among the books")
+    past = date.today() - timedelta(days=10)
+    stayed = await insert_booking(resources, listing, owner_id=owner, start_date=past,
+                                  end_date=past + timedelta(days=2))
+    await bookings.transition(resources, principal(sitter), stayed, "complete")
+    await delivered(resources)
     await sign_in_as(client, resources, owner)
 
     shown = text_of(await notification_page(client))
     assert "Tomás confirmed your booking of Cats among the books" in shown
-    assert "Your stay at Cats among the books for 3–5 Dec is complete: leave a review." in shown
-    items = (await client.get("/api/notifications")).json()["items"]
-    [completion] = [item for item in items if item["type"] == "Update"]
-    assert await opened(client, completion["id"]) == (
-        f"http://pets.testserver/bookings/{booking_id}/review")
+    days = f"{past.day}–{(past + timedelta(days=2)).day}"
+    assert f"Your stay at Cats among the books for {days}" in shown
+    assert "is complete: leave a review." in shown
+    items = {item["type"]: item["id"] for item in
+             (await client.get("/api/notifications")).json()["items"]}
+    await act_as(pets, client, resources, owner)
+    for kind, path in (("Accept", f"/bookings/{booking_id}"),
+                       ("Update", f"/bookings/{stayed}/review")):
+        target = await opened(client, items[kind])
+        assert target == f"http://pets.testserver{path}"
+        assert (await pets.get(path, headers=BROWSER)).status_code == 200
 
 
 async def test_content_notifications_read_as_sentences_whose_links_answer(client, resources):
