@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from panamia.pages.errors import error_page, html_for_browsers, page_router, wants_html
-from panamia.pages.forms import field_errors, invalid_errors, read_form, split_list
+from panamia.pages.forms import field_errors, invalid_errors, read_form, sentence, split_list
 from panamia.pages.rendering import (
     STATIC_DIR,
     LayoutPart,
@@ -26,7 +26,7 @@ from panamia.pages.rendering import (
 __all__ = [
     "LayoutPart", "add_to_layout", "error_page", "field_errors", "here", "install",
     "invalid_errors", "local_path", "page_router", "read_form", "redirect", "render",
-    "resources_of", "split_list", "wants_html",
+    "resources_of", "sentence", "split_list", "wants_html",
 ]
 
 
