@@ -23,11 +23,13 @@ PETS_OBJECTS = frozenset({"Listing", "Booking", "Review"})
 PHRASES = {
     ("Offer", "Booking", None): "asked to book",
     ("Accept", "Booking", None): "confirmed your booking of",
-    ("Reject", "Booking", None): "declined your booking of",
+    ("Reject", "Booking", None): "declined your request to book",
     ("Update", "Booking", "completed"): "Your stay at {} is complete: leave a review",
     ("Update", "Booking", "cancelled"): "cancelled the booking of",
     ("Update", "Booking", "expired"): "Your request to book {} expired unanswered",
     ("Offer", "Rental", None): "asked to rent",
+    ("Accept", "Rental", None): "confirmed your rental of",
+    ("Reject", "Rental", None): "declined your request to rent",
     ("Offer", "Item", None): "made an offer on",
     ("Create", "Message", None): "sent you a message about",
     ("Invite", "Article", None): "invited you to co-write",
@@ -45,8 +47,8 @@ VERBS = {
     "Reject": "declined", "Announce": "shared",
 }
 # Someone's answer is awaited (the mails are about these).
-NEEDS_ACTION = frozenset({("Offer", None), ("Accept", "Booking"), ("Invite", "Article"),
-                          ("Create", "Message")})
+NEEDS_ACTION = frozenset({("Offer", None), ("Accept", "Booking"), ("Accept", "Rental"),
+                          ("Invite", "Article"), ("Create", "Message")})
 
 
 def needs_action(activity_type: str, about: ActivityObject) -> bool:
@@ -67,7 +69,8 @@ class Sentence:
 
     @property
     def text(self) -> str:
-        return " ".join(part for part in (self.actor, self.before, self.what) if part) + self.after
+        words = (self.actor, self.before, self.what)
+        return " ".join(word for word in words if word) + self.after
 
 
 def absolute_url(settings: Settings, about: ActivityObject) -> str | None:
@@ -86,8 +89,9 @@ def absolute_url(settings: Settings, about: ActivityObject) -> str | None:
 
 
 def _thing(about: ActivityObject) -> str:
-    if about.name or about.summary:
-        return about.name or about.summary or ""
+    named = about.name or about.summary
+    if named:
+        return named
     if about.type == "Person":
         return "you"
     return "your " + re.sub(r"(?<=[a-z])(?=[A-Z])", " ", about.type).lower()
