@@ -1,6 +1,7 @@
 """Profile use cases: ensure, read, edit, show publicly, list in the directory."""
 
 import re
+import time
 from collections.abc import Iterable
 from typing import Any, Literal
 
@@ -28,6 +29,8 @@ DIRECTORY_PAGE_SIZE = 20
 MAX_QUERY_WORDS = 5
 COUNT_LIMIT = 1000
 CATEGORIES_SHOWN = 50
+CATEGORY_COUNTS_SECONDS = 60.0
+_category_counts: dict[str, tuple[float, list[CategoryCount]]] = {}
 SAVE_ATTEMPTS = 3
 MERGED = ("social_links", "hours")
 
@@ -169,22 +172,32 @@ async def directory(
     gone is left out."""
     words = folded_words(q or "")[:MAX_QUERY_WORDS]
     query = directory_query(words, category, await people.ids_by_screenname(resources, words))
-    found = await repository.find_page(
-        resources.mongo, query, SORTS[sort],
-        skip=(page - 1) * DIRECTORY_PAGE_SIZE, limit=DIRECTORY_PAGE_SIZE + 1,
-    )
-    total = await repository.count(resources.mongo, query, limit=COUNT_LIMIT + 1)
+    skip = (page - 1) * DIRECTORY_PAGE_SIZE
+    found = await repository.find_page(resources.mongo, query, SORTS[sort], skip=skip,
+                                       limit=DIRECTORY_PAGE_SIZE + 1)
+    has_more = len(found) > DIRECTORY_PAGE_SIZE
+    # Counting is a second query; a last page already tells how many there are.
+    total = (await repository.count(resources.mongo, query, limit=COUNT_LIMIT + 1)
+             if has_more or (page > 1 and not found) else skip + len(found))
     shown = found[:DIRECTORY_PAGE_SIZE]
     owners = await people.people_by_id(resources, (p["userId"] for p in shown))
     items = [
         PublicProfile.model_validate({**p, "screenname": owners[p["userId"]].screenname})
         for p in shown if p["userId"] in owners
     ]
-    return DirectoryPage(items=items, page=page, has_more=len(found) > DIRECTORY_PAGE_SIZE,
+    return DirectoryPage(items=items, page=page, has_more=has_more,
                          total=min(total, COUNT_LIMIT), total_capped=total > COUNT_LIMIT)
 
 
 async def categories_in_use(resources: Resources) -> list[CategoryCount]:
-    """The categories of active profiles, the most used first (at most 50), with counts."""
-    counted = await repository.count_categories(resources.mongo, limit=CATEGORIES_SHOWN)
-    return [CategoryCount(name=row["_id"], count=row["count"]) for row in counted]
+    """The categories of active profiles, the most used first (at most 50), with counts.
+
+    Counting reads every active profile, and the picker is on every directory page, so the
+    counts are kept for a minute per database (they may lag that much behind edits)."""
+    key, now = resources.mongo.name, time.monotonic()
+    cached = _category_counts.get(key)
+    if cached is None or now - cached[0] > CATEGORY_COUNTS_SECONDS:
+        counted = await repository.count_categories(resources.mongo, limit=CATEGORIES_SHOWN)
+        cached = _category_counts[key] = (
+            now, [CategoryCount(name=row["_id"], count=row["count"]) for row in counted])
+    return cached[1]
