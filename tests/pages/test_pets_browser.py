@@ -4,6 +4,8 @@
 A sitter offers a listing; an owner, in a second browser context, asks for nights; the
 sitter confirms; the owner's notification badge on the main app changes. Then two people
 send a request for the same nights at once, and one of them sees the friendly conflict.
+A new sitter finds their listing and a request's deadline on My sitting and declines after
+being asked; an owner on a phone searches past dates, and asks twice for the same nights.
 Each page is saved to test-artifacts/.
 """
 
@@ -47,7 +49,7 @@ async def two_servers(server_urls, mongo_client):
 
 async def person(browser: Browser, settings: Settings, name: str, *, phone: bool = False) -> Page:
     """A browser context of its own, signed in through the emailed link (the dev outbox)."""
-    size = {"width": 390, "height": 844} if phone else {"width": 1200, "height": 900}
+    size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 800}
     context = await browser.new_context(viewport=size)
     context.set_default_timeout(10_000)
     page = await context.new_page()
@@ -118,7 +120,7 @@ async def test_offer_request_confirm_and_a_race(browser: Browser, two_servers: S
 
     await badge(sitter, f"{settings.auth_url}/notifications", "1")
     await sitter.goto(f"{settings.pets_url}/bookings")
-    await expect(sitter.get_by_role("button", name="Decline")).to_be_visible()
+    await expect(sitter.get_by_role("link", name="Decline…")).to_be_visible()
     await shot(sitter, "06-bookings-sitter-pending")
     await owner.goto(f"{settings.auth_url}/")
     assert await owner.locator(".badge").count() == 0  # nothing unread yet
@@ -156,4 +158,61 @@ async def test_offer_request_confirm_and_a_race(browser: Browser, two_servers: S
     await rival.goto(listing_url)
     await shot(rival, "10-listing-phone")
     for page in (sitter, owner, rival):
+        await page.context.close()
+
+
+async def test_a_new_sitter_declines_after_being_asked(browser: Browser, two_servers: Settings):
+    settings = two_servers
+    ARTIFACTS.mkdir(exist_ok=True)
+    sitter = await person(browser, settings, "newsitter")
+    owner = await person(browser, settings, "phoneowner", phone=True)
+
+    await sitter.goto(f"{settings.pets_url}/sitting")
+    await sitter.get_by_role("link", name="Offer pet sitting").first.click()
+    await sitter.get_by_label("Title").fill("Desert garden")
+    await sitter.get_by_label("Price per night").fill("$35")
+    await sitter.get_by_label("Boarding").check()
+    await sitter.get_by_label("Dog", exact=True).check()
+    await sitter.get_by_label("City").fill("Tempe")
+    await sitter.get_by_label("ZIP code").fill("85281")
+    await sitter.get_by_role("button", name="Publish listing").click()
+    await expect(sitter.get_by_role("status")).to_contain_text("Find it under My sitting")
+    await expect(sitter.get_by_text("Arizona time (Phoenix)")).to_be_visible()
+    listing_url = sitter.url
+
+    # The owner, on a phone: past dates list no one, with the message by the field.
+    await owner.goto(f"{settings.pets_url}/")
+    await owner.get_by_label("First night").fill((START - timedelta(days=60)).isoformat())
+    await owner.get_by_label("Check-out day").fill((START - timedelta(days=57)).isoformat())
+    await owner.get_by_role("button", name="Search").click()
+    await expect(owner.locator("#from-error")).to_have_text(
+        "This day has passed; search from today on.")
+    await expect(owner.locator(".listing-card")).to_have_count(0)
+    await shot(owner, "11-search-past-dates-phone")
+
+    await ask_for_nights(owner, settings, listing_url, "Luna")
+    await owner.get_by_role("button", name="Send request").click()
+    await expect(owner.get_by_role("status")).to_contain_text("Request sent")
+    await ask_for_nights(owner, settings, listing_url, "Luna")
+    await owner.get_by_role("button", name="Send request").click()
+    await expect(owner.get_by_role("alert")).to_contain_text(
+        "You already asked for some of these nights")
+    await owner.get_by_role("link", name="See your request").click()
+    await expect(owner.get_by_text("Pending").first).to_be_visible()
+    await shot(owner, "12-own-request-phone")
+
+    await sitter.goto(f"{settings.pets_url}/")
+    await sitter.get_by_role("link", name="My sitting").click()
+    await expect(sitter.get_by_role("link", name="Desert garden").first).to_be_visible()
+    await expect(sitter.get_by_role("link", name="Edit Desert garden")).to_be_visible()
+    await expect(sitter.locator(".deadline")).to_contain_text("Answer by")
+    await shot(sitter, "13-my-sitting")
+    await sitter.get_by_role("link", name="Decline…").click()
+    await expect(sitter.get_by_role("heading", level=1)).to_have_text("Decline this request?")
+    await expect(sitter.get_by_text("will be told")).to_be_visible()
+    await shot(sitter, "14-decline-asks-first")
+    await sitter.get_by_role("button", name="Yes, decline").click()
+    await expect(sitter.get_by_role("status")).to_contain_text("Request declined")
+    await expect(sitter.get_by_text("No requests are waiting.")).to_be_visible()
+    for page in (sitter, owner):
         await page.context.close()

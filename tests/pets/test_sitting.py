@@ -117,7 +117,7 @@ class TestSitterRating:
     ("33130", None, "America/New_York"), ("60601", None, "America/Chicago"),
     ("85001", None, "America/Phoenix"), ("99501", None, "America/Anchorage"),
     (None, "Orlando, Florida", "America/New_York"), (None, "Austin, TX", "America/Chicago"),
-    ("", "Miami", None), ("ABCDE", "Atlantis", None),
+    ("", "Miami", "America/New_York"), ("ABCDE", "Atlantis", None), (None, None, None),
 ])
 def test_the_time_zone_of_a_us_place(zip_code, place, zone):
     assert places.zone_for(zip_code=zip_code, place=place) == zone

@@ -1,5 +1,5 @@
 """Where a US listing is, to its time zone: by ZIP code (its first three digits give the
-state) or by the state named in the place. Each state counts as its main zone; the few
+state), by the state named in the place, or by a city we know. Each state counts as its main zone; the few
 split states (parts of Florida's panhandle, Texas's west, …) choose theirs in the form."""
 
 from functools import cache
@@ -60,6 +60,18 @@ ZIP_PREFIXES = (
     (850, 865, "AZ"), (870, 884, "NM"), (885, 885, "TX"), (889, 898, "NV"), (900, 961, "CA"),
     (967, 968, "HI"), (970, 979, "OR"), (980, 994, "WA"), (995, 999, "AK"),
 )
+# Cities named alone ("Miami"), to their state: South Florida first, then the largest.
+CITIES = {
+    "miami": "FL", "miami beach": "FL", "hialeah": "FL", "doral": "FL", "coral gables": "FL",
+    "homestead": "FL", "kendall": "FL", "north miami": "FL", "little havana": "FL",
+    "wynwood": "FL", "fort lauderdale": "FL", "hollywood": "FL", "boca raton": "FL",
+    "west palm beach": "FL", "orlando": "FL", "tampa": "FL", "jacksonville": "FL",
+    "tallahassee": "FL", "new york": "NY", "brooklyn": "NY", "los angeles": "CA",
+    "san francisco": "CA", "san diego": "CA", "chicago": "IL", "houston": "TX",
+    "dallas": "TX", "austin": "TX", "san antonio": "TX", "phoenix": "AZ", "denver": "CO",
+    "seattle": "WA", "atlanta": "GA", "boston": "MA", "philadelphia": "PA",
+    "washington": "DC", "new orleans": "LA", "san juan": "PR", "honolulu": "HI",
+}
 BY_NAME = {name.lower(): code for code, (name, _) in STATES.items()}
 US_ZONE_NAMES = dict(US_ZONES)
 
@@ -73,14 +85,15 @@ def state_of_zip(zip_code: str | None) -> str | None:
 
 
 def state_named(place: str | None) -> str | None:
-    """The state in `Miami, FL`, `Orlando, Florida` or `florida`, if one is named."""
-    for part in reversed((place or "").split(",")):
-        words = part.strip().rstrip(".")
+    """The state in `Miami, FL`, `Orlando, Florida` or `florida`, else of a city we know
+    (`Miami`), if any."""
+    parts = [part.strip().rstrip(".") for part in (place or "").split(",")]
+    for words in reversed(parts):
         if words.upper() in STATES:
             return words.upper()
         if words.lower() in BY_NAME:
             return BY_NAME[words.lower()]
-    return None
+    return CITIES.get(parts[0].lower())
 
 
 def zone_for(*, zip_code: str | None = None, place: str | None = None) -> str | None:
