@@ -1,7 +1,7 @@
 """Each kind of notification reads as a sentence whose link leads somewhere real: opening it
 marks it read and lands on the thing, on this platform only."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -176,3 +176,15 @@ async def test_a_message_without_a_name_reads_its_first_words(client, resources)
     await sign_in_as(client, resources, me)
     assert "María sent you a message: Can Miso bring her toy?" in text_of(
         await notification_page(client))
+
+
+async def test_an_activity_this_version_does_not_know_still_reads_sensibly(client, resources):
+    me = await create_member(resources, name="Me")
+    ben = await create_member(resources, name="Ben")
+    await resources.mongo["notifications"].insert_one({
+        "_id": "later-1", "type": "Mention", "actorId": ben, "targetId": me,
+        "object": {"type": "Article", "id": "a1", "url": "/articles", "summary": "Our street"},
+        "read": False, "readAt": None, "createdAt": datetime.now(UTC)})
+    await sign_in_as(client, resources, me)
+    assert "Ben sent you a mention about Our street." in text_of(await notification_page(client))
+    assert (await client.get("/api/notifications")).json()["items"][0]["type"] == "Mention"

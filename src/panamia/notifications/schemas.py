@@ -146,8 +146,11 @@ ActivityType = Literal[
 
 
 class Notification(Schema):
+    """As stored: its `type` may be one a later version writes, so it reads as any name in
+    ActivityStreams' style."""
+
     id: str
-    type: ActivityType
+    type: ObjectType = Field(examples=list(get_args(ActivityType)))
     actor_id: str | None
     target_id: str
     object: ActivityObject

@@ -94,7 +94,16 @@ def _thing(about: ActivityObject) -> str:
         return named
     if about.type == "Person":
         return "you"
-    return "your " + re.sub(r"(?<=[a-z])(?=[A-Z])", " ", about.type).lower()
+    return "your " + _words(about.type)
+
+
+def _a(words: str) -> str:
+    return f"{'an' if words[0] in 'aeiou' else 'a'} {words}"
+
+
+def _words(name: str) -> str:
+    """`RentalClaim`: `rental claim`."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower()
 
 
 def _deadline(when: datetime) -> str:
@@ -119,7 +128,8 @@ def describe(notification: Notification, actor: Person | None, *, public: bool,
     phrase = ((None if about.name else UNNAMED.get((notification.type, about.type)))
               or PHRASES.get((notification.type, about.type, about.status))
               or PHRASES.get((notification.type, about.type, None))
-              or VERBS[notification.type])
+              or VERBS.get(notification.type)
+              or f"sent you {_a(_words(notification.type))} about")
     what = "" if phrase.endswith(" you") else _thing(about)
     before, _, after = phrase.partition("{}")
     ends_a_sentence = not after and what.endswith((".", "!", "?"))
