@@ -132,15 +132,16 @@ async def confirm_step(request: Request, user: CurrentUser, booking_id: str = Bo
     booking = await bookings_service.get_booking(res, user, booking_id)
     listing = await listings_service.get_listing(res, booking.listing_id)
     if booking.sitter_id == user.id:
-        other_id, screenname, name = booking.owner_id, booking.owner_screenname, booking.owner_name
+        other_id, screenname, name, role = (booking.owner_id, booking.owner_screenname,
+                                            booking.owner_name, "the owner")
     else:
-        other_id, screenname, name = (booking.sitter_id, booking.sitter_screenname,
-                                      booking.sitter_name)
+        other_id, screenname, name, role = (booking.sitter_id, booking.sitter_screenname,
+                                            booking.sitter_name, "the sitter")
     return await pages.render(
         request, "pets/confirm_step.html", nav="pets", **HELPERS, step=step,
         title="Decline this request?" if step == "decline" else "Cancel this booking?",
         booking=booking, listing=listing, other_id=other_id, other_screenname=screenname,
-        other=name or (f"@{screenname}" if screenname else "The other member"),
+        other=name or (f"@{screenname}" if screenname else role),
         public=await public_of(request, [other_id]), button=BUTTONS[step].rstrip("…"),
         back=pages.local_path(back, "/bookings"),
     )
