@@ -26,6 +26,7 @@ import httpx
 from sqlalchemy import event, text
 
 from panamia import purge
+from panamia.articles.documents import Status
 from panamia.exchange import sweep as exchange_sweep
 from panamia.exchange.sidecar import SIDECAR as EXCHANGE
 from panamia.pets.bookings import expiry
@@ -34,11 +35,13 @@ from panamia.rentals.sidecar import SIDECAR as RENTALS
 from panamia.resources import Resources
 from panamia.sidecar.registry import create_app
 from tests.exchange.factories import member, sale
-from tests.fixtures.http import asgi_client, signed_in_cookies
+from tests.articles.factories import create_article
+from tests.fixtures.http import BROWSER, asgi_client, signed_in_cookies
 from tests.fixtures.servers import Mailbox
 from tests.identity.factories import magic_link, press_sign_in, request_link, unique_email
 from tests.pets.bookings.factories import FIRST_NIGHT, body
 from tests.pets.factories import act_as, create_listing
+from tests.profiles.factories import create_member
 from tests.rentals.factories import body as rental_body
 from tests.rentals.factories import create_item, fund
 
@@ -109,6 +112,12 @@ SEED = [
        SELECT 'seed-i' || i, 'seed-u' || (i % 1000 + 1), 'Seed drill ' || i, 'tools', 5,
               'hour', 'USD', 1, 60, 40, 'America/New_York', i % 10 <> 0,
               now() - i * interval '1 minute' FROM generate_series(1, 3000) i""",
+    # Owners follow two members each (no pair twice, never themselves); likes of 500 articles.
+    """INSERT INTO follows (id, follower_id, followed_id, accepted_at)
+       SELECT 'seed-f' || i, 'seed-u' || (i % 4000 + 1), 'seed-u' || (4001 + i % 6000), now()
+         FROM generate_series(1, 8000) i""",
+    """INSERT INTO article_likes (article_id, user_id)
+       SELECT 'seed-a' || (i % 500), 'seed-u' || (i % 10000 + 1) FROM generate_series(1, 6000) i""",
 ]
 
 
@@ -195,6 +204,18 @@ async def rent_an_item(visit: Visit) -> None:
     await rentals_expiry.expire_unanswered(visit.resources, datetime.now(UTC))
 
 
+async def follow_and_like(visit: Visit) -> None:
+    ana = await create_member(visit.resources, screenname="plans_ana", active=True)
+    await create_article(visit.resources, ana, status=Status.PUBLISHED, title="Plans")
+    headers = await signed_in_as(visit.client, visit.resources, "seed-u1700")
+    ok(await visit.client.put("/api/people/plans_ana/follow", headers=headers))
+    ok(await visit.client.get("/api/people/plans_ana/followers"))
+    ok(await visit.client.get("/people/plans_ana", headers=BROWSER))
+    ok(await visit.client.put("/api/articles/plans/like", headers=headers))
+    ok(await visit.client.get("/api/articles"))
+    ok(await visit.client.get("/api/account/blockers"))
+
+
 async def read_my_money(visit: Visit) -> None:
     ok(await visit.client.get("/api/ledger/me"))
 
@@ -211,6 +232,7 @@ REQUESTS: list[Callable[[Visit], Awaitable[None]]] = [
     request_and_confirm_a_booking,
     trade_on_the_exchange,
     rent_an_item,
+    follow_and_like,
     read_my_money,
     sweep_and_purge,
 ]
@@ -261,5 +283,6 @@ async def test_no_request_scans_a_large_table(client, pets, resources, connectio
     read_tables = {part.split('"', 1)[0] for part in read}
     assert {"users", "sessions", "listings", "bookings", "idempotency_keys",
             "verification_tokens", "outbox", "exchange_listings",
-            "exchange_transactions", "rental_items"} <= read_tables, read_tables
+            "exchange_transactions", "rental_items", "follows",
+            "article_likes"} <= read_tables, read_tables
     assert not scans, "\n\n".join(scans)
