@@ -14,4 +14,5 @@ pytest_plugins = [
     "tests.fixtures.cli",
     "tests.fixtures.oidc",
     "tests.fixtures.topology",
+    "tests.pages.site_crawl",
 ]

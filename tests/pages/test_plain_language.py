@@ -15,7 +15,7 @@ from tests.fixtures.http import BROWSER
 from tests.pets.factories import act_as
 from tests.pets.listings.test_listings import BODY as LISTING
 from tests.identity.factories import create_user
-from tests.pages.site_crawl import Site, served_site
+from tests.pages.site_crawl import Site
 
 TERMS = {
     "[start, end)": re.compile(r"\[start, end\)"),
@@ -63,31 +63,31 @@ def programmer_terms(html: str) -> list[str]:
 
 
 class Forms(HTMLParser):
-    """Each form's action, method and fields as the page sends them, to send them wrong."""
+    """Each form's action, method and fields (name, kind, value as the page sends it)."""
 
     def __init__(self):
         super().__init__()
         self.forms: list[dict] = []
-        self.select: str | None = None
+        self.select: str | None = None  # the select whose options are being read
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
-            self.forms.append({"action": attrs.get("action") or "", "fields": [],
+            self.forms.append({"action": attrs.get("action") or "", "fields": {},
                                "method": (attrs.get("method") or "get").lower()})
-        elif not self.forms or not attrs.get("name"):
-            if tag == "option" and self.select and ("selected" in attrs or self.first):
-                self.forms[-1]["fields"].append((self.select, "select", attrs.get("value", "")))
-                self.first = False
+        if not self.forms:
             return
-        elif tag == "input" and (attrs.get("type") not in ("checkbox", "radio")
-                                 or "checked" in attrs):
-            self.forms[-1]["fields"].append((attrs["name"], attrs.get("type", "text"),
-                                             attrs.get("value", "")))
-        elif tag == "textarea":
-            self.forms[-1]["fields"].append((attrs["name"], "textarea", ""))
-        elif tag == "select":
-            self.select, self.first = attrs["name"], True
+        fields, name = self.forms[-1]["fields"], attrs.get("name")
+        if tag == "input" and name and (attrs.get("type") not in ("checkbox", "radio")
+                                        or "checked" in attrs):
+            fields[name] = (attrs.get("type", "text"), attrs.get("value", ""))
+        elif tag == "textarea" and name:
+            fields[name] = ("textarea", "")
+        elif tag == "select" and name:
+            self.select = name
+        elif tag == "option" and self.select and (self.select not in fields
+                                                  or "selected" in attrs):
+            fields[self.select] = ("select", attrs.get("value", ""))
 
     def handle_endtag(self, tag):
         if tag == "select":
@@ -95,18 +95,9 @@ class Forms(HTMLParser):
 
 
 def sent_wrong(form: dict) -> dict[str, str]:
-    data: dict[str, str] = {}
-    for name, kind, value in form["fields"]:
-        if kind == "select" and name in data:
-            continue  # the selected option comes after the first one
-        data[name] = "" if kind in TYPED and kind not in BAD_INPUT else BAD_INPUT.get(kind, value)
-    return data
-
-
-@pytest.fixture(scope="module")
-async def site(server_urls, mongo_client):
-    async with served_site(server_urls, mongo_client) as site:
-        yield site
+    """The form's fields with typed ones wrong: text empty, the others unreadable."""
+    return {name: BAD_INPUT.get(kind, "" if kind in TYPED else value)
+            for name, (kind, value) in form["fields"].items()}
 
 
 async def read(client: httpx.AsyncClient, url: str) -> httpx.Response:
@@ -143,7 +134,7 @@ async def test_no_form_answers_bad_input_with_programmer_terms(site: Site):
             parser = Forms()
             parser.feed((await read(client, url)).text)
             for form in parser.forms:
-                if not any(kind in TYPED for _, kind, _ in form["fields"]):
+                if not any(kind in TYPED for kind, _ in form["fields"].values()):
                     continue  # a button: it signs out, deletes or confirms; nothing to type
                 action, data = urljoin(url, form["action"] or url), sent_wrong(form)
                 if form["method"] == "post":
