@@ -6,9 +6,11 @@ from datetime import date
 from markupsafe import escape
 
 from panamia.identity.models import User
+from panamia.sidecar import registry
 from tests.fixtures.http import BROWSER, submit, text_of
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
 from tests.pets.factories import create_listing, insert_booking
+from tests.rentals.factories import create_item, create_rental
 
 
 
@@ -79,3 +81,17 @@ async def test_the_confirmation_says_what_goes(client, resources):
                  "whom you follow and who follows you, and the articles you liked",
                  "Articles you published stay"):
         assert goes in page
+
+
+async def test_money_in_flight_is_named_with_the_rental_it_is_in(client, resources):
+    owner = await create_user(resources)
+    item = await create_item(resources, owner_id=owner, title="Ladder")
+    await create_rental(resources, item=item, status="confirmed")
+    await sign_in_as(client, resources, owner)
+    refused = await submit(client, "/account/delete", {}, page="/account")
+    assert refused.status_code == 409
+    told = text_of(refused.text)
+    assert "Your account cannot be deleted while you have a rental not yet settled." in told
+    rentals_page = registry.find("rentals").url(resources.settings).rstrip("/") + "/rentals"
+    assert f'href="{rentals_page}">The rental of your Ladder on ' in refused.text
+    assert "not yet settled</a>" in refused.text

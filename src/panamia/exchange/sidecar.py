@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from panamia.exchange import demo, models, pages, sweep
+from panamia.exchange.blocking import DEALS_IN_FLIGHT
 from panamia.exchange.money import HELD_FUNDS
 from panamia.exchange.routes import router
 from panamia.exchange.settings import DEFAULT_PORT, public_url
@@ -22,4 +23,5 @@ SIDECAR = Sidecar(
     public_url=public_url,
     docs="docs/exchange.md",
     held_funds=HELD_FUNDS,
+    deletion_blockers=DEALS_IN_FLIGHT,
 )

@@ -2,6 +2,7 @@
 
 from panamia.outbox import relay
 from panamia.rentals import DEFAULT_PORT, NAME, demo, expiry, models, pages
+from panamia.rentals.blocking import RENTALS_ON_RECORD
 from panamia.rentals.money import HELD_FUNDS
 from panamia.rentals.routes import items_router, router
 from panamia.sidecar.registry import Sidecar
@@ -18,4 +19,5 @@ SIDECAR = Sidecar(
     background=(relay.run_forever, expiry.run_forever),
     docs="docs/rentals.md",
     held_funds=HELD_FUNDS,
+    deletion_blockers=RENTALS_ON_RECORD,
 )
