@@ -20,8 +20,10 @@ from panamia.sidecar.pages import HELPERS, page_router
 router = page_router()
 ListingId = Path(pattern=ID_PATTERN)
 GROUPS = ("services", "species")
-CHOICES = {"currency": "Choose a currency from the list.",
-           "timezone": "Choose a time zone from the list."}
+# What a field's problem is, in words, whatever the validation said.
+IN_WORDS = {"currency": "Choose a currency from the list.",
+            "timezone": "Choose a time zone from the list.",
+            "maxPets": "Enter a number from 1 to 20."}
 NO_ZONE = ("Choose your time zone: the ZIP code and city do not tell it (add the state, "
            "like “Miami, FL”, or pick it from the list).")
 TEXTS = ("title", "description", "pricePerDay", "currency", "maxPets", "city", "zip", "timezone")
@@ -105,7 +107,7 @@ def checked(model: type[ListingCreate] | type[ListingPatch], values: dict, *, ed
             if group in GROUPS:
                 message = "Choose at least one." if name == group else "Choose from the list."
                 name = group
-            message = CHOICES.get(name, message)
+            message = IN_WORDS.get(name, message)
             errors.setdefault(name if name in LABELS else "form", message)
     if not values["timezone"]:
         errors["timezone"] = NO_ZONE
