@@ -165,11 +165,15 @@ class TestListingForm:
 
     async def test_a_zone_nobody_chose_and_no_place_tells_is_asked_for(self, pets, resources):
         await signed_in_member(pets, resources)
-        refused = await send(pets, "/listings/new", listing_form(city="Atlantis", zip=""),
+        refused = await send(pets, "/listings/new",
+                             listing_form(city="Atlantis", zip="", maxPets="0"),
                              page="/listings/new")
         assert refused.status_code == 422
         message = re.search(r'id="timezone-error">([^<]+)<', refused.text)
         assert message and message.group(1).startswith("Choose your time zone")
+        pets_message = re.search(r'id="maxPets-error">([^<]+)<', refused.text)
+        assert pets_message and pets_message.group(1) == "Enter a number from 1 to 20."
+        assert "Input should" not in refused.text
 
 
 class TestNamesLinkToPublicProfilesOnly:
