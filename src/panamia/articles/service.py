@@ -86,7 +86,7 @@ async def view(
     invited = invitations_shown(document, viewer)
     known = await people.people_by_id(resources, [*writers(document), *invited])
     shown = present(document, known, ArticleView, {})
-    if "_id" in document:  # a draft just written is shown without
+    if document.get("_id"):  # a draft just written is shown without
         counted = await likes.like_counts(resources, str(document["_id"]), viewer)
         shown.likes, shown.liked_by_you = counted.likes, counted.liked_by_you
     shown.invited_co_authors = [known[i] for i in invited if i in known]
