@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from panamia.articles import repository as article_repository
 from panamia.articles.documents import Status
-from panamia.errors import NotFound
+from panamia.errors import NotFound, Problem
 from panamia.federation import inbox, local, signatures, urls
 from panamia.identity import csrf
 from panamia.identity.models import User
@@ -21,19 +21,46 @@ from panamia.social.models import ACCEPTED, Follow
 router = APIRouter(tags=["federation"], include_in_schema=True)
 UserId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[a-z0-9]+$")]
 PAGE_SIZE = 20
-JRD = "application/jrd+json"
+
+
+class ActivityJSON(Response):
+    media_type = urls.ACTIVITY_JSON
+
+
+class JRD(Response):
+    media_type = "application/jrd+json"
+
+
+class XRD(Response):
+    media_type = "application/xrd+xml"
 
 
 def activity_json(document: dict[str, Any], status: int = 200) -> Response:
-    return Response(json.dumps(document), status_code=status,
-                    media_type=urls.ACTIVITY_JSON, headers={"Vary": "Accept"})
+    return ActivityJSON(json.dumps(document), status_code=status, headers={"Vary": "Accept"})
+
+
+def documented(media_type: str, not_found: str | None = None) -> dict[int, dict]:
+    """`responses=` of a route answering `media_type`, and the error envelope as JSON."""
+    answers = {200: {"content": {media_type: {"schema": {"type": "object"}}}}}
+    if not_found:
+        answers[404] = {"description": not_found,
+                        "content": {"application/json": {"schema": Problem.model_json_schema()}}}
+    return answers
+
+
+ACTOR_ROUTE = {"response_class": ActivityJSON, "responses": documented(
+    urls.ACTIVITY_JSON, "No such member, or not on the fediverse (no screenname, or an "
+    "unlisted profile)") | {410: {"description": "The account was deleted: a Tombstone",
+                                 "content": {urls.ACTIVITY_JSON: {"schema": {"type": "object"}}}}}}
 
 
 def gone(error: local.Gone) -> Response:
     return activity_json(error.tombstone, status=410)
 
 
-@router.get("/.well-known/webfinger", summary="WebFinger: a member's handle to their actor")
+@router.get("/.well-known/webfinger", summary="WebFinger: a member's handle to their actor",
+            response_class=JRD,
+            responses=documented("application/jrd+json", "No such member here"))
 async def webfinger(resources: ResourcesDep,
                     resource: Annotated[str, Query(max_length=300)]) -> Response:
     settings = resources.settings
@@ -44,7 +71,7 @@ async def webfinger(resources: ResourcesDep,
     if found is None:
         raise NotFound("No such account here.", error="account not found")
     actor = urls.actor(settings, found.person.id)
-    return Response(json.dumps({
+    return JRD(json.dumps({
         "subject": f"acct:{found.person.screenname}@{urls.host(settings)}",
         "aliases": [actor, urls.person_page(settings, found.person.screenname)],
         "links": [
@@ -52,17 +79,17 @@ async def webfinger(resources: ResourcesDep,
             {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html",
              "href": urls.person_page(settings, found.person.screenname)},
         ],
-    }), media_type=JRD, headers={"Access-Control-Allow-Origin": "*"})
+    }), headers={"Access-Control-Allow-Origin": "*"})
 
 
-@router.get("/.well-known/host-meta", summary="host-meta: where WebFinger is")
+@router.get("/.well-known/host-meta", summary="host-meta: where WebFinger is",
+            response_class=XRD)
 async def host_meta(resources: ResourcesDep) -> Response:
     template = f"{resources.settings.auth_url}/.well-known/webfinger?resource={{uri}}"
-    return Response(
+    return XRD(
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">'
-        f'<Link rel="lrdd" template="{template}"/></XRD>',
-        media_type="application/xrd+xml")
+        f'<Link rel="lrdd" template="{template}"/></XRD>')
 
 
 @router.get("/.well-known/nodeinfo", summary="NodeInfo discovery")
@@ -94,7 +121,8 @@ async def nodeinfo(resources: ResourcesDep) -> Response:
         'application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"'))
 
 
-@router.get(urls.INSTANCE_PATH, summary="The server's own actor (signs our fetches)")
+@router.get(urls.INSTANCE_PATH, summary="The server's own actor (signs our fetches)",
+            response_class=ActivityJSON, responses=documented(urls.ACTIVITY_JSON))
 async def instance_actor(resources: ResourcesDep) -> Response:
     return activity_json(await local.instance_actor(resources))
 
@@ -106,7 +134,7 @@ async def _actor_or_404(resources: Resources, user_id: str) -> dict[str, Any]:
         raise NotFound("No such actor.", error="actor not found") from None
 
 
-@router.get("/ap/users/{user_id}", summary="A member as an ActivityPub actor")
+@router.get("/ap/users/{user_id}", summary="A member as an ActivityPub actor", **ACTOR_ROUTE)
 async def actor(resources: ResourcesDep, user_id: UserId) -> Response:
     try:
         return activity_json(await _actor_or_404(resources, user_id))
@@ -127,7 +155,7 @@ def _published_by(user_id: str) -> dict[str, Any]:
             "$or": [{"authorId": user_id}, {"coAuthorIds": user_id}]}
 
 
-@router.get("/ap/users/{user_id}/outbox", summary="A member's published articles")
+@router.get("/ap/users/{user_id}/outbox", summary="A member's published articles", **ACTOR_ROUTE)
 async def outbox(resources: ResourcesDep, user_id: UserId) -> Response:
     try:
         document = await _actor_or_404(resources, user_id)
@@ -138,7 +166,7 @@ async def outbox(resources: ResourcesDep, user_id: UserId) -> Response:
     return activity_json(collection(document["outbox"], total, f"{document['outbox']}/page/1"))
 
 
-@router.get("/ap/users/{user_id}/outbox/page/{page}", summary="One page of an outbox")
+@router.get("/ap/users/{user_id}/outbox/page/{page}", summary="One page of an outbox", **ACTOR_ROUTE)
 async def outbox_page(resources: ResourcesDep, user_id: UserId,
                       page: Annotated[int, Path(ge=1, le=10_000)]) -> Response:
     try:
@@ -162,7 +190,7 @@ async def outbox_page(resources: ResourcesDep, user_id: UserId,
     return activity_json(answer)
 
 
-@router.get("/ap/users/{user_id}/followers", summary="How many follow a member")
+@router.get("/ap/users/{user_id}/followers", summary="How many follow a member", **ACTOR_ROUTE)
 async def followers(resources: ResourcesDep, user_id: UserId) -> Response:
     try:
         document = await _actor_or_404(resources, user_id)
@@ -174,7 +202,7 @@ async def followers(resources: ResourcesDep, user_id: UserId) -> Response:
     return activity_json(collection(document["followers"], total))
 
 
-@router.get("/ap/users/{user_id}/following", summary="How many a member follows")
+@router.get("/ap/users/{user_id}/following", summary="How many a member follows", **ACTOR_ROUTE)
 async def following(resources: ResourcesDep, user_id: UserId) -> Response:
     try:
         document = await _actor_or_404(resources, user_id)
