@@ -2,6 +2,9 @@
 
 import re
 
+import pytest
+
+from panamia.profiles.photo import PICTURE
 from tests.fixtures.http import BROWSER, form_token, signed_in_member, text_of
 from tests.photos import factories
 
@@ -61,3 +64,17 @@ class TestProfilePicturePage:
         assert removed.status_code == 303
         assert "Add a profile picture" in text_of(
             (await client.get("/account", headers=BROWSER)).text)
+
+    @pytest.mark.parametrize(("alt", "message"), [
+        ("x" * 301, "Use at most 300 characters; this has 301."),
+        ("Luna\u202e", "Write the description on one line, without hidden characters"),
+        ("two\nlines", "Write the description on one line"),
+        ("nul\x00", "Write the description on one line"),
+    ])
+    async def test_a_description_that_cannot_be_shown_is_explained(self, client, resources, alt,
+                                                                   message):
+        user_id = await signed_in_member(client, resources)
+        sent = await send_photo(client, factories.png(), alt=alt)
+        assert sent.status_code == 422
+        assert 'id="alt-error"' in sent.text and message in text_of(sent.text)
+        assert await PICTURE.photo(resources, user_id) is None

@@ -2,13 +2,23 @@
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
 
 from panamia.photos.documents import PhotoDocument
-from panamia.schemas import Schema, SingleLine
+from panamia.schemas import Schema, single_line_problem
 
 MAX_ALT = 300
-AltText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_ALT), SingleLine]
+
+
+def _one_line(value: str) -> str:
+    if single_line_problem(value):
+        raise ValueError("Write the description on one line, without hidden characters such "
+                         "as direction marks.")
+    return value
+
+
+AltText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_ALT),
+                    AfterValidator(_one_line)]
 
 
 class PhotoSize(Schema):
