@@ -113,6 +113,18 @@ class TestSitterRating:
         assert (found["count"], found["averageRating"], found["latest"]) == (0, None, [])
 
 
+async def test_a_listing_without_a_time_zone_takes_its_places(pets, client, resources):
+    headers = await act_as(pets, client, resources, await create_user(resources))
+    listing = {"title": "Sunny flat", "pricePerDay": "$35", "services": ["boarding"],
+               "species": ["dog"], "city": "Tempe", "zip": "85281"}
+    derived = await pets.post("/listings", json=listing, headers=headers)
+    chosen = await pets.post("/listings", json=listing | {"timezone": "America/Denver"},
+                             headers=headers)
+    assert derived.json()["timezone"] == "America/Phoenix"
+    assert derived.json()["pricePerDay"] == "35.00"
+    assert chosen.json()["timezone"] == "America/Denver"
+
+
 @pytest.mark.parametrize(("zip_code", "place", "zone"), [
     ("33130", None, "America/New_York"), ("60601", None, "America/Chicago"),
     ("85001", None, "America/Phoenix"), ("99501", None, "America/Anchorage"),

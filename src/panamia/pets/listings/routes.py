@@ -66,7 +66,8 @@ async def create_listing(
     body: ListingCreate, user: CurrentUser, resources: ResourcesDep
 ) -> ListingView:
     """You become the listing's sitter. `pricePerDay` is a decimal string ("45.00") or
-    number with at most two decimals; answers always carry it as a string."""
+    number with at most two decimals; answers always carry it as a string. Without
+    `timezone`, the listing takes its US ZIP code's or state's, else America/New_York."""
     return await service.create_listing(resources, user, body)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from panamia.errors import Conflict, Forbidden, NotFound
 from panamia.identity.dependencies import Principal
-from panamia.pets.listings import queries
+from panamia.pets.listings import places, queries
 from panamia.pets.listings.models import Listing, ListingBlackout
 from panamia.pets.listings.schemas import (
     Availability,
@@ -58,8 +58,12 @@ async def authorize(
 
 
 async def create_listing(resources: Resources, user: Principal, body: ListingCreate) -> ListingView:
+    """A time zone left out is the place's (its US ZIP code or state), else the default."""
+    values = body.model_dump()
+    if "timezone" not in body.model_fields_set:
+        values["timezone"] = places.zone_for(zip_code=body.zip, place=body.city) or body.timezone
     async with resources.db.begin() as db:
-        listing_id = await queries.insert_listing(db, user.id, body.model_dump())
+        listing_id = await queries.insert_listing(db, user.id, values)
         return to_view(await queries.view(db, listing_id))
 
 
