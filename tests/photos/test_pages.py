@@ -78,3 +78,10 @@ class TestProfilePicturePage:
         assert sent.status_code == 422
         assert 'id="alt-error"' in sent.text and message in text_of(sent.text)
         assert await PICTURE.photo(resources, user_id) is None
+
+    async def test_a_phones_largest_photo_is_refused_beside_the_field(self, client, resources):
+        await signed_in_member(client, resources)
+        sent = await send_photo(client, b"\xff" * (25 * 1024 * 1024))
+        assert sent.status_code == 413
+        assert 'id="photo-error"' in sent.text
+        assert "This photo is larger than 8 MB." in text_of(sent.text)

@@ -17,10 +17,14 @@ FILE_NAME = re.compile(r"[a-z0-9]{1,40}-[0-9]{1,5}\.webp")
 # Each upload gets new file names, and a name never stands for other content: caches may
 # keep a file for a year without asking again.
 FOREVER = "public, max-age=31536000, immutable"
-# Uploads (the API's and the pages') may send a photo, plus the form's few other fields.
+# The API's uploads may send a photo plus the form's few other fields. The upload page reads
+# more (to disk, past the first megabyte), so that a browser without JavaScript sending a
+# phone's largest photo (48 megapixels: 10 to 25 MB) is told why beside the field, not by
+# the body limit's bare answer.
 UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024
+PAGE_UPLOAD_BODY_BYTES = 32 * 1024 * 1024
 UPLOADS = (Allowance("/api/photos/", UPLOAD_BODY_BYTES, PhotoTooLarge),
-           Allowance("/photos/", UPLOAD_BODY_BYTES, PhotoTooLarge))
+           Allowance("/photos/", PAGE_UPLOAD_BODY_BYTES, PhotoTooLarge))
 SubjectId = Annotated[str, Path(max_length=100, description="The thing's id (`me`: yourself)")]
 
 files_router = APIRouter(tags=["photos"])
