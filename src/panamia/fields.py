@@ -58,7 +58,7 @@ def _http_url(value: str) -> str:
     """An address as a person types it: `instagram.com/x` means `https://instagram.com/x`.
     Only http(s) addresses to a named host are kept; `javascript:` and the like are refused."""
     if not isinstance(value, str):
-        return value
+        raise PydanticCustomError("url", URL_PROBLEM)
     value = value.strip()
     scheme = SCHEME.match(value)
     if value.startswith("//"):
