@@ -57,6 +57,7 @@ async def test_a_member_uploads_a_profile_picture_and_sees_it(
             {"name": "IMG_0001.JPG", "mimeType": "image/jpeg",
              "buffer": factories.camera_jpeg(1200, 900)})
         await page.get_by_label("Description").fill("Luna at her market stall")
+        await page.screenshot(path=str(ARTIFACTS / "photos-form-desktop.png"))
         await page.get_by_role("button", name="Upload the photo").click()
         await expect(page).to_have_url(f"{live_server}/account")
         await expect(page.get_by_role("status")).to_contain_text("Your profile picture is saved.")
