@@ -45,6 +45,8 @@ class TestAccepted:
         answer = await post(client, body, headers)
         assert answer.status_code == 202, answer.text
         assert await followers(resources, ana) == 1
+        collection = (await client.get(f"/ap/users/{ana}/followers")).json()
+        assert collection["totalItems"] == 1
 
     async def test_the_personal_inbox_and_rfc9421_signatures_work_too(
             self, client, resources, ana, bob):

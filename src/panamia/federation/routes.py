@@ -190,28 +190,26 @@ async def outbox_page(resources: ResourcesDep, user_id: UserId,
     return activity_json(answer)
 
 
-@router.get("/ap/users/{user_id}/followers", summary="How many follow a member", **ACTOR_ROUTE)
-async def followers(resources: ResourcesDep, user_id: UserId) -> Response:
+async def _counted(resources: Resources, user_id: str, key: str, column) -> Response:
+    """The member's followers or following collection: only how many."""
     try:
         document = await _actor_or_404(resources, user_id)
     except local.Gone as error:
         return gone(error)
     async with resources.reads() as session:
         total = (await session.execute(select(func.count()).where(
-            Follow.followed_id == user_id, Follow.state == ACCEPTED))).scalar_one()
-    return activity_json(collection(document["followers"], total))
+            column == user_id, Follow.state == ACCEPTED))).scalar_one()
+    return activity_json(collection(document[key], total))
+
+
+@router.get("/ap/users/{user_id}/followers", summary="How many follow a member", **ACTOR_ROUTE)
+async def followers(resources: ResourcesDep, user_id: UserId) -> Response:
+    return await _counted(resources, user_id, "followers", Follow.followed_id)
 
 
 @router.get("/ap/users/{user_id}/following", summary="How many a member follows", **ACTOR_ROUTE)
 async def following(resources: ResourcesDep, user_id: UserId) -> Response:
-    try:
-        document = await _actor_or_404(resources, user_id)
-    except local.Gone as error:
-        return gone(error)
-    async with resources.reads() as session:
-        total = (await session.execute(select(func.count()).where(
-            Follow.follower_id == user_id, Follow.state == ACCEPTED))).scalar_one()
-    return activity_json(collection(document["following"], total))
+    return await _counted(resources, user_id, "following", Follow.follower_id)
 
 
 async def _read_capped(request: Request) -> bytes:
