@@ -38,7 +38,7 @@ async def booking_page(request: Request, user: Principal, booking_id: str, *,
     other_id = booking.sitter_id if role == "owner" else booking.owner_id
     return await pages.render(
         request, "pets/messages.html", status=status, nav="pets", **HELPERS,
-        title=row.title, row=row, role=role, thread=thread, key=new_id(),
+        title=row.title, row=row, role=role, thread=thread, latest=LATEST, key=new_id(),
         at=lambda when: booking_pages.moment(when, thread.booking.timezone),
         values=values or {}, errors=errors or {}, error=error,
         labels={"body": "Your message"}, buttons=booking_pages.BUTTONS,
