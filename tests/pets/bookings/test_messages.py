@@ -220,6 +220,24 @@ class TestPage:
         assert "María · Mon 7 Dec, 8:30 AM <script>alert(1)</script> Second line" \
             in seen_by_sitter
 
+    async def test_a_message_without_its_author_reads_as_a_former_members(self, pets,
+                                                                          resources):
+        """What `ON DELETE SET NULL` leaves of a message whose author's account is gone."""
+        booking = await create_booking(resources)
+        await sign_in_as(pets, resources, booking.owner_id)
+        page = f"/bookings/{booking.id}"
+        await submit(pets, f"{page}/messages", {"body": "Thanks for everything"}, page=page)
+        async with resources.db.begin() as db:
+            await db.execute(update(BookingMessage).where(
+                BookingMessage.booking_id == booking.id).values(author_id=None))
+
+        await sign_in_as(pets, resources, booking.sitter_id)
+        shown = text_of((await pets.get(page, headers=BROWSER)).text)
+        listed = (await pets.get(thread(booking.id))).json()["items"]
+
+        assert "A former member ·" in shown and "Thanks for everything" in shown
+        assert [(m["authorId"], m["authorName"]) for m in listed] == [(None, None)]
+
     async def test_an_empty_message_is_named_next_to_the_field(self, pets, resources):
         booking = await create_booking(resources)
         await sign_in_as(pets, resources, booking.owner_id)
