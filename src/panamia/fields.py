@@ -140,7 +140,7 @@ def _amount(value: Any) -> Decimal:
         raise PydanticCustomError("amount", "Enter an amount of $0 or more")
     if len(match.group(2) or match.group(3) or "") > 2:
         raise PydanticCustomError("amount", "Use at most two decimals (cents), like 35.50")
-    amount = Decimal(text.replace(",", "") or "0")
+    amount = Decimal(text.replace(",", ""))
     if amount >= MONEY_LIMIT:
         raise PydanticCustomError("amount", "Enter an amount below $100,000,000")
     return amount
