@@ -68,3 +68,33 @@ class TestListingPhoto:
         missing = await photo_files(pets, "/api/photos/listings/nosuchlisting",
                                     factories.png(), headers)
         assert missing.status_code == 404
+
+
+class TestSeeing:
+    async def test_a_profile_picture_is_public_with_its_profile(self, client, resources):
+        member = await signed_in_member(client, resources)
+        await photo_files(client, "/api/photos/profiles/me", factories.png(),
+                          await csrf_headers(client), alt="Me")
+        assert (await client.get("/api/photos/profiles/me")).json()["alt"] == "Me"
+        await client.get("/api/profile")  # made on first sight, not yet public
+        client.cookies.clear()
+        assert (await client.get(f"/api/photos/profiles/{member}")).status_code == 404
+        await resources.mongo.profiles.update_one({"userId": member}, {"$set": {"active": True}})
+        assert (await client.get(f"/api/photos/profiles/{member}")).json()["alt"] == "Me"
+
+    async def test_a_drafts_cover_only_for_those_who_see_the_draft(self, client, resources):
+        author = await signed_in_member(client, resources)
+        draft = await create_article(resources, author)
+        await photo_files(client, f"/api/photos/articles/{draft}", factories.png(),
+                          await csrf_headers(client))
+        assert (await client.get(f"/api/photos/articles/{draft}")).status_code == 200
+        await signed_in_member(client, resources)
+        assert (await client.get(f"/api/photos/articles/{draft}")).status_code == 404
+
+    async def test_a_listing_photo_is_public_and_none_is_404(self, client, pets, resources):
+        listing = await create_listing(resources)
+        headers = await act_as(pets, client, resources, listing.sitter_id)
+        assert (await pets.get(f"/api/photos/listings/{listing.id}")).status_code == 404
+        await photo_files(pets, f"/api/photos/listings/{listing.id}", factories.png(), headers)
+        pets.cookies.clear()
+        assert (await pets.get(f"/api/photos/listings/{listing.id}")).status_code == 200

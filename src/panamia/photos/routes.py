@@ -46,11 +46,19 @@ async def photo_file(name: Annotated[str, Path(max_length=60)], request: Request
     return Response(data, media_type="image/webp", headers=headers)
 
 
-def api_router(subject: service.Subject, current_user) -> APIRouter:
-    """`PUT` and `DELETE /api/photos/<kind>/{subjectId}`; `current_user` is the app's
-    signed-in-user dependency."""
+def api_router(subject: service.Subject, current_user, optional_user) -> APIRouter:
+    """`GET`, `PUT` and `DELETE /api/photos/<kind>/{subjectId}`; `current_user` and
+    `optional_user` are the app's dependencies for who is asking."""
     router = APIRouter(prefix=f"/api/photos/{subject.kind}", tags=["photos"])
-    refusals = responses(Unauthorized, Forbidden, (NotFound, f"No such thing, or no {subject.noun}"))
+    missing = (NotFound, f"No such thing, or no {subject.noun}")
+    refusals = responses(Unauthorized, Forbidden, missing)
+
+    @router.get("/{subject_id}", response_model=PhotoView, summary=f"The {subject.noun}",
+                responses=responses(missing), operation_id=f"get_{subject.kind}_photo")
+    async def show(subject_id: SubjectId, user: optional_user,
+                   resources: ResourcesDep) -> PhotoView:
+        """404 as well for a thing you may not see."""
+        return await service.shown_photo(resources, subject, user, subject_id)
 
     @router.put(
         "/{subject_id}", response_model=PhotoView, summary=f"Upload the {subject.noun}",

@@ -121,6 +121,7 @@ async def sweep(resources: Resources, now: datetime) -> int:
 
 
 # Who may change a thing's photo: the thing's id when `user` may, else NotFound or Forbidden.
+# Who may see it: the same, for `user` or None (signed out), else NotFound.
 Authorize = Callable[[Resources, Any, str], Awaitable[str]]
 
 
@@ -131,6 +132,7 @@ class Subject:
     kind: str  # in URLs and stored documents: "profiles", "listings", "articles"
     noun: str  # what a member calls the photo: "profile picture"
     authorize: Authorize
+    see: Authorize
     page: Callable[[str], str]  # the thing's page, to go back to
     hold_account: HoldAccount
 
@@ -161,6 +163,14 @@ async def upload_photo(resources: Resources, subject: Subject, user, subject_id:
     return await replace_photo(resources, kind=subject.kind, subject_id=subject_id,
                                owner_id=user.id, data=data, alt=alt,
                                hold_account=subject.hold_account)
+
+
+async def shown_photo(resources: Resources, subject: Subject, user, subject_id: str) -> PhotoView:
+    """The thing's photo, for someone who may see the thing."""
+    found = await subject.photo(resources, await subject.see(resources, user, subject_id))
+    if found is None:
+        raise NotFound(f"There is no {subject.noun}.", error="no photo")
+    return found
 
 
 async def delete_photo(resources: Resources, subject: Subject, user, subject_id: str) -> None:

@@ -1,7 +1,7 @@
 """A listing's photo: changed only by its sitter."""
 
 from panamia.identity import account
-from panamia.identity.dependencies import CurrentUser, Principal
+from panamia.identity.dependencies import CurrentUser, OptionalUser, Principal
 from panamia.pets.listings import service
 from panamia.photos import pages as photo_pages, routes as photo_routes
 from panamia.photos.service import Subject
@@ -15,8 +15,14 @@ async def sitters_listing(resources: Resources, user: Principal, listing_id: str
     return listing_id
 
 
+async def any_listing(resources: Resources, user: Principal | None, listing_id: str) -> str:
+    await service.get_listing(resources, listing_id)
+    return listing_id
+
+
 PHOTO = Subject(kind="listings", noun="listing photo", authorize=sitters_listing,
+                see=any_listing,
                 page=lambda listing_id: f"/listings/{listing_id}",
                 hold_account=account.hold_account)
-router = photo_routes.api_router(PHOTO, CurrentUser)
+router = photo_routes.api_router(PHOTO, CurrentUser, OptionalUser)
 page_router = photo_pages.page_router(PHOTO, CurrentUser)
