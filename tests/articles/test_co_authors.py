@@ -46,7 +46,7 @@ class TestInviting:
 
         assert await notices(resources, bea) == [("Invite", ana, {
             "type": "Article", "id": slug, "url": f"/articles/{slug}",
-            "summary": "Calle Ocho at dawn"})]
+            "summary": "Calle Ocho at dawn", "name": None, "status": None, "endTime": None})]
         csrf = await signed_in(client, resources, bea)
         edit = await client.patch(f"/api/articles/{slug}", headers=csrf, json={"title": "Mine"})
         assert edit.status_code == 403
@@ -137,7 +137,8 @@ class TestAnswering:
         assert edit.status_code == 200
         assert await notices(resources, ana) == [("Accept", bea, {
             "type": "Invite", "id": slug, "url": f"/articles/{slug}",
-            "summary": "your invitation to co-author Ventanitas"})]
+            "summary": "your invitation to co-author Ventanitas", "name": None, "status": None,
+            "endTime": None})]
 
     async def test_declining_drops_the_invitation_and_tells_the_author(self, client, resources):
         ana, bea = await create_user(resources), await create_user(resources)
@@ -200,7 +201,7 @@ class TestPages:
         await sign_in_as(client, resources, bea)
         await relay.drain(resources)
         told = text_of((await client.get("/notifications", headers=BROWSER)).text)
-        assert "Ana invited you to co-author Croquetas" in told
+        assert "Ana invited you to co-write Croquetas" in told
         page = text_of((await client.get(f"/articles/{slug}", headers=BROWSER)).text)
         assert "You are invited to co-author this article." in page and "By Ana" in page
 
