@@ -191,6 +191,16 @@ def _options(expected: str) -> str:
     return expected.replace("'", "").replace("_", " ")
 
 
+def _as_date(bound: Any) -> date | None:
+    """A date bound, which Pydantic gives as a date or, in `errors()`, as its ISO text."""
+    if isinstance(bound, date):
+        return bound
+    try:
+        return date.fromisoformat(str(bound))
+    except ValueError:
+        return None
+
+
 def _length(kind: str, ctx: dict, given: Any) -> str:
     entries = isinstance(given, list | tuple | set | dict)
     if kind in ("too_short", "string_too_short"):
@@ -212,13 +222,13 @@ def plain_message(error: dict) -> str:
         return _length(kind, ctx, given)
     if kind in BOUNDS:
         bound = next(iter(ctx.values()))
-        if isinstance(bound, date):
-            return DATE_BOUNDS[kind].format(f"{bound:%B} {bound.day}, {bound.year}")
+        if day := _as_date(bound):
+            return DATE_BOUNDS[kind].format(f"{day:%B} {day.day}, {day.year}")
         return BOUNDS[kind].format(bound)
     if kind == "decimal_max_places":
         places = ctx["decimal_places"]
         return (WHOLE_NUMBER if places == 0
-                else f"Use at most {places} decimal places, like {'35.' + '5' * places}.")
+                else f"Use at most {places} decimal places, like 35.{'5'.ljust(places, '0')}.")
     if kind in ("literal_error", "enum"):
         return f"Choose one of: {_options(ctx['expected'])}."
     if kind == "value_error" and "valid email address" in error["msg"]:

@@ -20,6 +20,7 @@ from filelock import FileLock
 from playwright.async_api import Browser, Page, Route
 
 from panamia.pages.rendering import STATIC_DIR
+from tests.fixtures.browser import ARTIFACTS
 from tests.pages.site_crawl import Site
 
 REPO = Path(__file__).resolve().parents[2]
@@ -114,6 +115,8 @@ async def test_header_links_are_big_enough_to_tap_on_a_phone(member_page: Page, 
         assert box["height"] >= 24, f"{label!r} is {box['height']}px tall"
         assert box["height"] < 40, f"{label!r} breaks over two lines"
         assert box["x"] + box["width"] <= PHONE["width"], f"{label!r} runs off the screen"
+    ARTIFACTS.mkdir(exist_ok=True)
+    await member_page.locator(".site-header").screenshot(path=ARTIFACTS / "header-phone.png")
 
 
 async def test_api_docs_render_with_every_other_host_blocked(member_page: Page, site: Site):

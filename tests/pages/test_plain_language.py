@@ -5,17 +5,23 @@ validation messages say what to type, with the field's label (docs/pages.md, "Me
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import date
+from decimal import Decimal
 from html.parser import HTMLParser
+from typing import Literal
 from urllib.parse import urljoin
 
 import httpx
 import pytest
+from pydantic import BaseModel, Field, HttpUrl, ValidationError
+
+from panamia.errors import field_label, plain_message
 
 from tests.fixtures.http import BROWSER
-from tests.pets.factories import act_as
-from tests.pets.listings.test_listings import BODY as LISTING
 from tests.identity.factories import create_user
 from tests.pages.site_crawl import Site
+from tests.pets.factories import act_as
+from tests.pets.listings.test_listings import BODY as LISTING
 
 TERMS = {
     "[start, end)": re.compile(r"\[start, end\)"),
@@ -148,6 +154,41 @@ async def test_no_form_answers_bad_input_with_programmer_terms(site: Site):
                 found += [f"{url} → {action}: {term}" for term in programmer_terms(answer.text)]
     assert sent >= 10, "the crawl found too few forms to have reached them all"
     assert not found, "\n".join(found)
+
+
+class Booking(BaseModel):
+    start_date: date = Field(alias="startDate", ge=date(2026, 12, 1))
+    price_per_day: Decimal = Field(alias="pricePerDay", decimal_places=2)
+    kind: Literal["dog_walking", "boarding"]
+    website: HttpUrl
+
+
+class TestPlainMessages:
+    def messages(self, body: dict) -> dict[str, tuple[str, str]]:
+        with pytest.raises(ValidationError) as refused:
+            Booking.model_validate(body)
+        return {".".join(map(str, e["loc"])): (field_label(e["loc"]), plain_message(e))
+                for e in refused.value.errors()}
+
+    def test_each_kind_of_mistake_says_how_to_fix_it_with_the_fields_label(self):
+        assert self.messages({"startDate": "soon", "pricePerDay": "lots", "kind": "walks",
+                              "website": "my site"}) == {
+            "startDate": ("Start date", "Enter a date, like 2026-12-24."),
+            "pricePerDay": ("Price per day", "Enter a number, like 35."),
+            "kind": ("Kind", "Choose one of: dog walking or boarding."),
+            "website": ("Website", "Enter a web address starting with https://, like "
+                                   "https://example.com."),
+        }
+
+    def test_bounds_and_places(self):
+        assert self.messages({"startDate": "2026-11-30", "pricePerDay": "35.505",
+                              "kind": "boarding", "website": "https://example.com"}) == {
+            "startDate": ("Start date", "Choose December 1, 2026 or a later date."),
+            "pricePerDay": ("Price per day", "Use at most 2 decimal places, like 35.50."),
+        }
+
+    def test_a_missing_field(self):
+        assert self.messages({})["kind"] == ("Kind", "Fill this in.")
 
 
 class TestApiMessages:
