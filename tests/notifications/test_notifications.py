@@ -161,7 +161,8 @@ class TestPage:
         assert "Pana MIA updated your rental claim" in shown
         opens = await client.get(f"/notifications/{offer}/open")
         assert opens.headers["location"] == "/notifications"  # not a host of this platform
-        assert f'<a href="/notifications/{offer}/open" class="notification-link">your bid</a>' in page
+        link = f'<a href="/notifications/{offer}/open" class="notification-link">your bid</a>'
+        assert link in page
 
 
 async def test_mongodb_down_is_503(settings, resources):

@@ -58,8 +58,9 @@ async def transitioned(
     session: AsyncSession, step: Transition, booking: BookingView, title: str | None,
     actor_id: str | None,
 ) -> None:
+    status = str(step.target) if step.notice == "Update" else None
     await tell_other_party(session, step.notice, actor_id=actor_id,
                            parties=(booking.owner_id, booking.sitter_id),
                            about=booking_object(booking.id, booking.start_date,
                                                 booking.end_date, title, step.announced(),
-                                                str(step.target) if step.notice == "Update" else None))
+                                                status))
