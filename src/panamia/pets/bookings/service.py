@@ -49,6 +49,10 @@ def local_today(timezone: str, now: datetime) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
+def words(species) -> str:
+    return ", ".join(kind.replace("_", " ") for kind in species)
+
+
 def check_request(listing: Row | None, user: Principal, body: BookingRequest, now: datetime):
     """What needs the listing's data: each refusal names the field at fault (422)."""
     if listing is None:
@@ -73,8 +77,8 @@ def check_request(listing: Row | None, user: Principal, body: BookingRequest, no
                       fields=["pets"])
     refused = sorted({p.species for p in body.pets} - set(listing.species))
     if refused:
-        raise Invalid(f"This sitter does not take {', '.join(refused)}; only "
-                      f"{', '.join(listing.species)}.", fields=["pets"])
+        raise Invalid(f"This sitter does not take {words(refused)}; only "
+                      f"{words(listing.species)}.", fields=["pets"])
 
 
 def already_asked(own: Row) -> Conflict:

@@ -34,8 +34,9 @@ class Filters:
     window: tuple[date, date] | None = None
 
 
-def not_found(listing_id: str) -> NotFound:
-    return NotFound(f"No listing {listing_id!r}.", error="listing not found")
+def not_found() -> NotFound:
+    return NotFound("No such listing: its sitter may have removed it, or the link is "
+                    "mistyped.", error="listing not found")
 
 
 def to_view(row: Row) -> ListingView:
@@ -51,10 +52,10 @@ async def authorize(
 ) -> None:
     sitter_id = await queries.sitter_of(db, listing_id, lock=lock)
     if sitter_id is None:
-        raise not_found(listing_id)
+        raise not_found()
     if sitter_id != user.id and not (admins_too and user.is_admin):
         who = "its sitter or an administrator" if admins_too else "its sitter"
-        raise Forbidden(f"Only {who} may do this to listing {listing_id!r}.")
+        raise Forbidden(f"Only {who} may do this to this listing.")
 
 
 async def create_listing(resources: Resources, user: Principal, body: ListingCreate) -> ListingView:
@@ -71,7 +72,7 @@ async def get_listing(resources: Resources, listing_id: str) -> ListingView:
     async with resources.reads() as db:
         row = await queries.view(db, listing_id)
     if row is None:
-        raise not_found(listing_id)
+        raise not_found()
     return to_view(row)
 
 
@@ -138,7 +139,7 @@ async def remove_blackout(
     async with resources.db.begin() as db:
         await authorize(db, user, listing_id, lock=None, admins_too=False)
         if not await queries.delete_blackout(db, listing_id, blackout_id):
-            raise NotFound(f"Listing {listing_id!r} has no blackout {blackout_id!r}.",
+            raise NotFound("Those blocked nights are not on this listing (unblocked already?).",
                            error="blackout not found")
 
 
@@ -149,7 +150,7 @@ async def availability(
     async with resources.reads() as db:
         available = await queries.is_available(db, listing_id)
         if available is None:
-            raise not_found(listing_id)
+            raise not_found()
         ranges = await queries.taken_ranges(db, listing_id, start, end)
     return Availability(
         listing_id=listing_id, available=available, from_=start, to=end,

@@ -18,11 +18,11 @@ MAX_PAGE_SIZE = 100
 REVIEWABLE = "completed"
 
 
-def booking_not_found(booking_id: str) -> NotFound:
-    return NotFound(f"You have no booking {booking_id!r}.", error="booking not found")
+def booking_not_found() -> NotFound:
+    return NotFound("You have no such booking.", error="booking not found")
 
 
-def translated(exc: IntegrityError, booking_id: str) -> DomainError | None:
+def translated(exc: IntegrityError) -> DomainError | None:
     """The database decides "once" (a unique constraint) and "the owner" (a foreign key to the
     booking's id and owner); say what it decided."""
     refused = violation(exc)
@@ -31,7 +31,7 @@ def translated(exc: IntegrityError, booking_id: str) -> DomainError | None:
                         error="already reviewed")
     if refused in (("23503", "fk_reviews_booking_owner"),
                    ("23503", "fk_reviews_listing_id_listings")):
-        return booking_not_found(booking_id)
+        return booking_not_found()
     return None
 
 
@@ -46,7 +46,7 @@ async def review_booking(
             # Strangers learn nothing about the booking; its sitter and admins are told why.
             if booking is None or (user.id not in (booking.owner_id, booking.sitter_id)
                                    and not user.is_admin):
-                raise booking_not_found(booking_id)
+                raise booking_not_found()
             if booking.owner_id != user.id:
                 raise Forbidden("Only the booking's owner may review the stay.")
             if booking.status != REVIEWABLE:
@@ -64,7 +64,7 @@ async def review_booking(
                 ),
             ))
     except IntegrityError as exc:
-        if (error := translated(exc, booking_id)) is None:
+        if (error := translated(exc)) is None:
             raise
         raise error from exc
     return ReviewView(
@@ -79,7 +79,7 @@ async def list_reviews(
     async with resources.reads() as db:
         summary = await queries.summary(db, listing_id)
         if summary is None:
-            raise listings.not_found(listing_id)
+            raise listings.not_found()
         rows = await queries.page(db, listing_id, offset=(page - 1) * page_size,
                                   limit=page_size + 1)
     return ReviewPage(
