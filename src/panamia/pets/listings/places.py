@@ -1,6 +1,7 @@
 """Where a US listing is, to its time zone: by ZIP code (its first three digits give the
-state), by the state named in the place, or by a city we know. Each state counts as its main zone; the few
-split states (parts of Florida's panhandle, Texas's west, …) choose theirs in the form."""
+state), by the state named in the place, or by a city we know. Each state counts as its main
+zone; the few split states (parts of Florida's panhandle, Texas's west, …) choose theirs in
+the form."""
 
 from functools import cache
 
