@@ -1,5 +1,6 @@
 """A member opens a notification in Debian's Chromium, at a desktop and a phone size: it
-reads as a sentence, its link lands on the booking on the pets site, and it shows as read.
+reads as a sentence, its link lands on the booking on the pets site, and it shows as read;
+then they choose a daily digest on their account's email page.
 Both services run as `panamia dev` runs them; the booking request is made through the
 bookings service, and the main app's relay delivers its notification."""
 
@@ -68,5 +69,14 @@ async def test_open_a_booking_request_and_it_is_read(browser: Browser, two_serve
     await page.goto(f"{settings.auth_url}/notifications")
     await expect(page.locator(".notification").first).to_contain_text("asked to book")
     await expect(page.locator(".notification.unread")).to_have_count(0)
+
+    await page.goto(f"{settings.auth_url}/account")
+    await page.get_by_role("link", name="Email about notifications").click()
+    await expect(page.get_by_label("Right away")).to_be_checked()
+    await page.get_by_label("Once a day").check()
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_text("You will get one email a day")).to_be_visible()
+    await expect(page.get_by_label("Once a day")).to_be_checked()
+    await page.screenshot(path=str(ARTIFACTS / f"email-settings-{size}.png"), full_page=True)
     await context.close()
 
