@@ -29,6 +29,7 @@ from panamia import purge
 from panamia.articles.documents import Status
 from panamia.exchange import sweep as exchange_sweep
 from panamia.exchange.sidecar import SIDECAR as EXCHANGE
+from panamia.federation import delivery
 from panamia.pets.bookings import expiry
 from panamia.rentals import expiry as rentals_expiry
 from panamia.rentals.sidecar import SIDECAR as RENTALS
@@ -36,6 +37,7 @@ from panamia.resources import Resources
 from panamia.sidecar.registry import create_app
 from tests.exchange.factories import member, sale
 from tests.articles.factories import create_article
+from tests.fixtures.federation import known_remote, signed
 from tests.fixtures.http import BROWSER, asgi_client, signed_in_cookies
 from tests.fixtures.servers import Mailbox
 from tests.identity.factories import magic_link, press_sign_in, request_link, unique_email
@@ -118,6 +120,29 @@ SEED = [
          FROM generate_series(1, 8000) i""",
     """INSERT INTO article_likes (article_id, user_id)
        SELECT 'seed-a' || (i % 500), 'seed-u' || (i % 10000 + 1) FROM generate_series(1, 6000) i""",
+    # Federation: people on 100 other servers, most of the deliveries to them done, those
+    # left waiting for a later try; their likes of 500 articles, activities already seen.
+    """INSERT INTO remote_actors (id, uri, type, inbox, shared_inbox, public_key_id,
+                                public_key_pem, preferred_username, domain)
+       SELECT 'seed-r' || i, 'https://s' || (i % 100) || '.example/users/' || i, 'Person',
+              'https://s' || (i % 100) || '.example/users/' || i || '/inbox',
+              'https://s' || (i % 100) || '.example/inbox',
+              'https://s' || (i % 100) || '.example/users/' || i || '#main-key', '-',
+              'seed' || i, 's' || (i % 100) || '.example' FROM generate_series(1, 3000) i""",
+    """INSERT INTO actor_keys (actor_id, public_key_pem, private_key_encrypted)
+       VALUES ('seed-k', '-', '\\x00')""",
+    """INSERT INTO deliveries (id, activity_id, inbox, domain, signer_id, body, state,
+                             next_attempt_at)
+       SELECT 'seed-d' || i, 'https://here.example/activities/' || (i / 50),
+              'https://s' || (i % 100) || '.example/inbox', 's' || (i % 100) || '.example',
+              'seed-k', '{}', CASE WHEN i % 10 = 0 THEN 'pending' ELSE 'delivered' END,
+              now() + interval '1 hour' FROM generate_series(1, 5000) i""",
+    """INSERT INTO remote_interactions (id, actor_id, article_id, type, activity_id)
+       SELECT 'seed-ri' || i, 'seed-r' || (i % 3000 + 1), 'seed-a' || (i % 500), 'Like',
+              'https://s.example/likes/' || i FROM generate_series(1, 3000) i""",
+    """INSERT INTO received_activities (id, actor_uri, type)
+       SELECT 'https://s.example/activities/' || i, 'https://s.example/users/1', 'Like'
+         FROM generate_series(1, 5000) i""",
 ]
 
 
@@ -216,6 +241,21 @@ async def follow_and_like(visit: Visit) -> None:
     ok(await visit.client.get("/api/account/blockers"))
 
 
+async def hear_from_other_servers(visit: Visit) -> None:
+    ana = await create_member(visit.resources, screenname="plans_fed", active=True)
+    slug = await create_article(visit.resources, ana, status=Status.PUBLISHED, title="Fed")
+    bob = await known_remote(visit.resources)
+    inbox = "http://testserver/ap/inbox"
+    for activity in (bob.activity("Follow", f"http://testserver/ap/users/{ana}"),
+                     bob.activity("Like", f"http://testserver/articles/{slug}")):
+        body, headers = signed(bob, inbox, activity)
+        ok(await visit.client.post(inbox, content=body, headers=headers), 202)
+    ok(await visit.client.get(f"/api/articles/{slug}/remote"))
+    ok(await visit.client.get(f"/articles/{slug}", headers=BROWSER))
+    ok(await visit.client.get(f"/ap/users/{ana}/followers"))
+    await delivery.deliver_once(visit.resources)
+
+
 async def read_my_money(visit: Visit) -> None:
     ok(await visit.client.get("/api/ledger/me"))
 
@@ -233,6 +273,7 @@ REQUESTS: list[Callable[[Visit], Awaitable[None]]] = [
     trade_on_the_exchange,
     rent_an_item,
     follow_and_like,
+    hear_from_other_servers,
     read_my_money,
     sweep_and_purge,
 ]
