@@ -213,3 +213,22 @@ class TestProfileSection:
         page = await client.get("/people/rosa", headers=BROWSER)
         assert page.status_code == 200 and "Pet sitting</h2>" not in page.text
 
+
+    async def test_a_listing_shows_its_sitters_rating_over_all_their_listings(self, pets,
+                                                                             resources):
+        sitter = await create_user(resources, screenname="tomas")
+        new = await create_listing(resources, sitter_id=sitter, title="New flat")
+        older = await create_listing(resources, sitter_id=sitter, title="Garden")
+        owner = await create_user(resources)
+        for rating in (5, 4):
+            booking = await insert_booking(resources, older, owner_id=owner,
+                                           status="completed")
+            async with resources.db.begin() as db:
+                await db.execute(insert(Review).values(booking_id=booking, author_id=owner,
+                                                       listing_id=older.id, rating=rating))
+
+        page = await pets.get(f"/listings/{new.id}", headers=BROWSER)
+
+        shown = text_of(page.text)
+        assert "No reviews yet." in shown
+        assert "Over all their listings, @tomas has 4.5 out of 5 from 2 reviews." in shown

@@ -134,13 +134,14 @@ async def listing_page(
     first = month_start(month, parse_date(values.get("startDate")) or today, today)
     cal = await month_calendar(res, listing.id, first, today)
     reviews = await reviews_service.list_reviews(res, listing.id, page=1, page_size=REVIEWS_SHOWN)
+    sitter_reviews = await reviews_service.of_sitter(res, listing.sitter_id, latest=0)
     user = await resolve_principal(request, res)
     mine = user is not None and user.id == listing.sitter_id
     blackouts = (await listings_service.list_blackouts(res, user, listing.id, ending_after=today)
                  if mine else [])
     return await show(
         request, "pets/listing.html", status=status, title=listing.title, listing=listing,
-        zone=places.in_words(listing.timezone),
+        zone=places.in_words(listing.timezone), sitter_reviews=sitter_reviews,
         public=await public_of(request, [listing.sitter_id]),
         cal=cal, reviews=reviews, mine=mine, blackouts=blackouts, today=today,
         values=values, errors=errors or {}, error=error, conflict=error == TAKEN,
