@@ -28,7 +28,6 @@ from tests.profiles.factories import create_member
 
 __all__ = ["two_servers"]  # both services, served for this module
 DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 CHECK_OUT = START + timedelta(days=3)
 FOLLOWERS = re.compile(r"^\d+$")
 
@@ -43,10 +42,17 @@ async def community(two_servers: Settings) -> None:
         await resources.close()
 
 
-async def step(page: Page, name: str) -> None:
-    """The page reads in a member's words; saved for a human to look at."""
+async def in_plain_words(page: Page) -> None:
     found = programmer_terms(await page.content())
     assert not found, f"{page.url}:\n" + "\n".join(found)
+
+
+async def step(page: Page, name: str) -> None:
+    """The page reads in a member's words and fits its screen's width without scrolling
+    sideways; saved for a human to look at."""
+    await in_plain_words(page)
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide"
     await page.screenshot(path=str(ARTIFACTS / f"journey-{name}.png"), full_page=True)
 
 
@@ -92,7 +98,7 @@ async def open_notification(page: Page, settings: Settings, words: str, link: st
         await notification.get_by_role("link", name=link).click()
     answered = await landing.value
     assert answered is not None and answered.ok, (page.url, answered and answered.status)
-    await expect(page.get_by_role("heading", level=1)).not_to_have_text("Page not found")
+    await in_plain_words(page)
 
 
 async def shows_read(page: Page, settings: Settings, words: str) -> None:
@@ -172,6 +178,7 @@ async def test_a_first_time_member_finds_books_writes_and_follows(
     await newcomer.get_by_label("Check-out day").fill(CHECK_OUT.isoformat())
     await newcomer.get_by_label("Name of pet 1").fill("Galgo")
     await expect(newcomer.locator("#price-preview")).to_have_text("3 nights × $45.00 = $135.00")
+    await step(newcomer, "06b-request-form")
     await newcomer.get_by_role("button", name="Send request").click()
     await expect(newcomer.get_by_role("status")).to_contain_text("Request sent")
     await step(newcomer, "07-request-sent")
