@@ -101,9 +101,17 @@ async def test_follows_wait_for_approval_when_the_member_asks(client, resources,
         follow = (await session.execute(select(Follow.id, Follow.state))).one()
         queued = (await session.execute(select(func.count()).select_from(Delivery))).scalar()
     assert follow.state == "pending" and queued == 0
-    answer = await client.post(f"/api/federation/followers/{follow.id}/approve",
-                               headers=await csrf_headers(client))
-    assert answer.status_code == 204
+    requests = (await client.get("/api/federation/followers/requests")).json()
+    assert [r["handle"] for r in requests] == ["@bob@social.example"]
+    page = text_of((await client.get("/federation", headers=BROWSER)).text)
+    assert "@bob@social.example wants to follow you" in page
+    approved = await submit(client, f"/federation/followers/{follow.id}/approve", {},
+                            page="/federation")
+    assert approved.status_code == 303
+    assert (await client.get("/api/federation/followers/requests")).json() == []
+    again = await client.post(f"/api/federation/followers/{follow.id}/approve",
+                              headers=await csrf_headers(client))
+    assert again.status_code == 404
     async with resources.reads() as session:
         accept = (await session.execute(select(Delivery.body, Delivery.inbox))).one()
     assert '"type":"Accept"' in accept.body and accept.inbox == f"{bob.uri}/inbox"

@@ -15,6 +15,7 @@ from panamia.federation.schemas import (
     DomainBlockView,
     FeedEntry,
     FollowRemote,
+    FollowRequestView,
     Preferences,
     RemoteFollowView,
     RemoteReactions,
@@ -60,6 +61,13 @@ async def preferences(body: Preferences, user: CurrentUser,
                       resources: ResourcesDep) -> Preferences:
     return Preferences(approve_followers=await service.set_approve_followers(
         resources, user, body.approve_followers))
+
+
+@router.get("/followers/requests", response_model=list[FollowRequestView],
+            responses=SIGNED_IN, summary="Followers from other servers waiting for approval")
+async def follow_requests(user: CurrentUser, resources: ResourcesDep) -> list[FollowRequestView]:
+    return [FollowRequestView(**asdict(r)) for r in
+            await service.follow_requests(resources, user.id)]
 
 
 @router.post("/followers/{follow_id}/approve", status_code=204, response_class=Response,

@@ -26,6 +26,7 @@ async def _elsewhere(request: Request, user, *, status: int = 200, errors=None, 
         nav="federation", following=await service.following_remote(resources, user.id),
         feed=await service.feed(resources, user.id),
         approve_followers=bool(key and key.approve_followers),
+        requests=await service.follow_requests(resources, user.id),
         errors=errors or {}, values=values or {}, labels={"handle": "Handle"})
 
 
@@ -55,6 +56,13 @@ async def preferences(request: Request, user: CurrentUser):
     return pages.redirect(request, "/federation", notice=(
         "Follows from other servers now wait for your approval." if approve
         else "Follows from other servers are accepted at once."))
+
+
+@router.post("/federation/followers/{follow_id}/approve")
+async def approve(request: Request, follow_id: Annotated[str, Path(max_length=32)],
+                  user: CurrentUser):
+    await service.approve_follower(pages.resources_of(request), user, follow_id)
+    return pages.redirect(request, "/federation", notice="The follower is approved.")
 
 
 async def _admin_page(request: Request, *, status: int = 200, errors=None, values=None):

@@ -33,6 +33,13 @@ class FeedEntry(Schema):
     author: str
 
 
+class FollowRequestView(Schema):
+    id: str = Field(description="Approve it with POST /api/federation/followers/{id}/approve")
+    handle: str
+    name: str | None
+    url: str | None
+
+
 class Preferences(Strict):
     approve_followers: bool = Field(
         description="Hold follows from other servers until you approve each one")

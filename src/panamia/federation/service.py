@@ -175,6 +175,28 @@ async def set_approve_followers(resources: Resources, user: Principal, approve: 
     return approve
 
 
+@dataclass(frozen=True)
+class FollowRequest:
+    id: str
+    handle: str
+    name: str | None
+    url: str | None
+
+
+async def follow_requests(resources: Resources, user_id: str) -> list[FollowRequest]:
+    """Remote follows of `user_id` waiting for approval, oldest first."""
+    async with resources.reads() as session:
+        rows = (await session.execute(
+            select(Follow.id, RemoteActor.preferred_username, RemoteActor.domain,
+                   RemoteActor.name, RemoteActor.url)
+            .join(RemoteActor, RemoteActor.id == Follow.follower_actor_id)
+            .where(Follow.followed_id == user_id, Follow.state == activities.PENDING)
+            .order_by(Follow.created_at).limit(200)
+        )).all()
+    return [FollowRequest(r.id, f"@{r.preferred_username}@{r.domain}", r.name, r.url)
+            for r in rows]
+
+
 async def approve_follower(resources: Resources, user: Principal, follow_id: str) -> None:
     """Accept a remote follower held for approval."""
     settings = resources.settings
