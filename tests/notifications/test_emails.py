@@ -184,3 +184,11 @@ def test_the_access_log_never_shows_an_unsubscribe_token():
     RedactTokens().filter(record)
     assert token not in record.getMessage()
     assert "POST /unsubscribe/[redacted]" in record.getMessage()
+
+
+async def test_workers_sending_at_once_mail_each_notification_once(committed, mailbox):
+    me, address = await member(committed, "Tomás")
+    ana, _ = await member(committed, "Ana")
+    await delivered(committed, *[booking_request(ana, me, f"b{i}") for i in range(3)])
+    await asyncio.gather(*(emails.send_due(committed) for _ in range(4)))
+    assert len(mailbox.to(address)) == 3
