@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from panamia.articles.documents import Status
-from panamia.federation.models import Delivery
+from panamia.federation.models import Delivery, RemoteActor
 from panamia.outbox import relay
 from panamia.social.models import Follow
 from tests.articles.factories import create_article
@@ -148,3 +148,25 @@ async def test_administrators_block_domains_and_remove_comments(client, resource
     assert (await client.get(f"/api/articles/{slug}/remote")).json()["comments"] == []
     admin_page = text_of((await client.get("/admin/federation")).text)
     assert "social.example" in admin_page and "spam" in admin_page
+
+
+async def test_stop_following_someone_elsewhere(client, resources, ana):
+    bob = await known_remote(resources)
+    async with resources.db.begin() as session:
+        actor_id = (await session.execute(select(RemoteActor.id))).scalar_one()
+        session.add(Follow(follower_id=ana, followed_actor_id=actor_id, state="accepted",
+                           activity_id="http://testserver/ap/activities/f1"))
+    await sign_in_as(client, resources, ana)
+    listed = (await client.get("/api/federation/follows")).json()
+    assert [(f["id"], f["handle"]) for f in listed] == [(actor_id, "@bob@social.example")]
+    stopped = await submit(client, f"/federation/follows/{actor_id}/stop", {},
+                           page="/federation")
+    assert stopped.status_code == 303
+    assert (await client.get("/api/federation/follows")).json() == []
+    async with resources.reads() as session:
+        undo = (await session.execute(select(Delivery.body, Delivery.inbox))).one()
+    assert '"type":"Undo"' in undo.body and "http://testserver/ap/activities/f1" in undo.body
+    assert undo.inbox == f"{bob.uri}/inbox"
+    again = await client.delete(f"/api/federation/follows/{actor_id}",
+                                headers=await csrf_headers(client))
+    assert again.status_code == 404

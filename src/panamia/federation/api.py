@@ -49,6 +49,15 @@ async def following(user: CurrentUser, resources: ResourcesDep) -> list[RemoteFo
             await service.following_remote(resources, user.id)]
 
 
+@router.delete("/follows/{actor_id}", status_code=204, response_class=Response,
+               summary="Stop following someone on another server",
+               responses=SIGNED_IN | csrf.CHECKED | responses((NotFound, "Not followed")))
+async def unfollow(actor_id: Id, user: CurrentUser, resources: ResourcesDep) -> Response:
+    """Their server is sent an Undo of the Follow."""
+    await service.unfollow_remote(resources, user, actor_id)
+    return Response(status_code=204)
+
+
 @router.get("/feed", response_model=list[FeedEntry], responses=SIGNED_IN,
             summary="Articles from the people you follow elsewhere, newest first")
 async def feed(user: CurrentUser, resources: ResourcesDep) -> list[FeedEntry]:

@@ -48,6 +48,13 @@ async def follow(request: Request, user: CurrentUser):
                           notice=f"Follow request sent to {found.handle}.")
 
 
+@router.post("/federation/follows/{actor_id}/stop")
+async def unfollow(request: Request, actor_id: Annotated[str, Path(max_length=32)],
+                   user: CurrentUser):
+    await service.unfollow_remote(pages.resources_of(request), user, actor_id)
+    return pages.redirect(request, "/federation", notice="You no longer follow them.")
+
+
 @router.post("/federation/preferences")
 async def preferences(request: Request, user: CurrentUser):
     form = await pages.read_form(request)

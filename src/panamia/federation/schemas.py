@@ -17,6 +17,7 @@ class FollowRemote(Strict):
 
 
 class RemoteFollowView(Schema):
+    id: str = Field(description="Stop following with DELETE /api/federation/follows/{id}")
     handle: str
     name: str | None
     uri: str

@@ -78,6 +78,7 @@ async def account_deleted(session: AsyncSession, settings: Settings, user_id: st
 
 @dataclass(frozen=True)
 class RemoteFollow:
+    id: str  # the remote actor's
     handle: str
     name: str | None
     uri: str
@@ -106,7 +107,8 @@ async def follow_remote(resources: Resources, user: Principal, handle: str) -> R
             "@context": urls.CONTEXT[0], "id": follow_id, "type": "Follow",
             "actor": urls.actor(settings, user.id), "object": found.uri,
         }, user.id, [found.inbox])
-    return RemoteFollow(found.handle, found.name, found.uri, found.url, activities.PENDING)
+    return RemoteFollow(found.id, found.handle, found.name, found.uri, found.url,
+                        activities.PENDING)
 
 
 async def unfollow_remote(resources: Resources, user: Principal, actor_id: str) -> None:
@@ -121,6 +123,7 @@ async def unfollow_remote(resources: Resources, user: Principal, actor_id: str) 
             raise NotFound("You do not follow this person.", error="not following")
         found = (await session.execute(select(RemoteActor.uri, RemoteActor.inbox)
                                        .where(RemoteActor.id == actor_id))).one()
+        await keys.ensure_key(session, user.id, settings.secret)
         actor = urls.actor(settings, user.id)
         await delivery.enqueue(session, {
             "@context": urls.CONTEXT[0], "id": urls.new_activity(settings), "type": "Undo",
@@ -138,8 +141,8 @@ async def following_remote(resources: Resources, user_id: str) -> list[RemoteFol
             .join(Follow, Follow.followed_actor_id == RemoteActor.id)
             .where(Follow.follower_id == user_id).order_by(Follow.created_at.desc())
         )).all()
-    return [RemoteFollow(f"@{r.preferred_username}@{r.domain}", r.name, r.uri, r.url, r.state)
-            for r in rows]
+    return [RemoteFollow(r.id, f"@{r.preferred_username}@{r.domain}", r.name, r.uri, r.url,
+                         r.state) for r in rows]
 
 
 @dataclass(frozen=True)
