@@ -104,7 +104,7 @@ def _time_zone_names() -> frozenset[str]:
 
 def _iana_time_zone(name: str) -> str:
     if name not in _time_zone_names():
-        raise ValueError("must be an IANA time zone name such as America/New_York")
+        raise ValueError("choose a time zone from the list, like America/New_York (Eastern Time)")
     return name
 
 
