@@ -29,7 +29,6 @@ import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from pymongo import AsyncMongoClient, monitoring
 from databases import bench_databases

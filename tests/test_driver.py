@@ -2,7 +2,6 @@
 through a session do, and a connection lost in the middle of a transaction answers as
 PostgreSQL being unreachable, with nothing written and the pool working again after."""
 
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import bindparam, func, select, text

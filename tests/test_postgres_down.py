@@ -26,7 +26,6 @@ from panamia.db.postgres import create_engine
 from panamia.notifications.documents import COLLECTION as NOTIFICATIONS
 from panamia.outbox import relay
 from panamia.outbox.models import OutboxEvent
-from panamia.outbox.service import UNDELIVERED
 from panamia.pets.models import Booking
 from panamia.resources import Resources
 from panamia.schema import deploy

@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 import bson
 
-from panamia.db.mongo import MongoDatabase
 from panamia.errors import Conflict, DomainError, NotFound, Unauthorized
 from panamia.fields import folded_words, mongo_now, normalize_label
 from panamia.identity import account, people
