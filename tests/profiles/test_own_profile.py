@@ -3,6 +3,7 @@ from dataclasses import replace
 from pymongo import AsyncMongoClient
 
 from panamia.apps.main import create_app
+from panamia.identity import people
 from tests.fixtures.http import asgi_client
 from tests.fixtures.servers import free_port
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
@@ -77,6 +78,16 @@ class TestPatchProfile:
             None, "https://x.com/luna", [])
         assert profile["location"] is None
         assert (await client.get("/api/profile")).json()["profile"] == profile
+
+    async def test_the_profile_name_is_the_name_others_see(self, client, resources):
+        """Articles, bookings, messages and notifications name people from their account: a
+        member who signed in by email has none until they name their profile."""
+        user_id, csrf = await signed_in(client, resources)
+        response = await client.patch("/api/profile", headers=csrf, json={"name": "Nueva Ruiz"})
+        assert response.json()["user"]["name"] == "Nueva Ruiz"
+        assert (await people.people_by_id(resources, [user_id]))[user_id].name == "Nueva Ruiz"
+        session = (await client.get("/api/auth/session")).json()
+        assert session["user"]["name"] == "Nueva Ruiz"
 
     async def test_a_day_set_to_null_is_removed(self, client, resources):
         _, csrf = await signed_in(client, resources)

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy import String, any_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from panamia.identity.models import User
@@ -24,6 +24,13 @@ async def people_by_id(resources: Resources, ids: Iterable[str]) -> dict[str, Pe
     async with resources.reads() as db:
         rows = (await db.execute(_BY_IDS, {"ids": wanted})).all()
     return {row.id: Person(id=row.id, screenname=row.screenname, name=row.name) for row in rows}
+
+
+async def set_name(resources: Resources, user_id: str, name: str | None) -> None:
+    """The name everyone sees on `user_id`'s articles, bookings, messages and notifications:
+    the one they give their profile, kept on the account where those pages read it."""
+    async with resources.db.begin() as db:
+        await db.execute(update(User).where(User.id == user_id).values(name=name))
 
 
 def person_or_deleted(people: dict[str, Person], user_id: str) -> Person:

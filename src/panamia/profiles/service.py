@@ -3,6 +3,7 @@
 import re
 import time
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, Literal
 
 import bson
@@ -112,6 +113,9 @@ async def update_profile(
             resources.mongo, principal.id, current.version, values
         )
         if saved is not None:
+            if "name" in patch.model_fields_set and patch.name != principal.name:
+                await people.set_name(resources, principal.id, patch.name)
+                principal = replace(principal, name=patch.name)
             return OwnProfile(user=SessionUser.of(principal),
                               profile=ProfileView.model_validate(saved))
     raise Conflict("The profile kept changing while it was being saved; try again.")
