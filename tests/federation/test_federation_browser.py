@@ -50,7 +50,8 @@ async def test_following_elsewhere_and_replies_from_elsewhere(
 ):
     resources = Resources.open(live_server_settings, "tests")
     try:
-        slug, cookies = await seed(resources, uuid.uuid4().hex[:6])
+        suffix = uuid.uuid4().hex[:6]
+        slug, cookies = await seed(resources, suffix)
     finally:
         await resources.close()
 
@@ -60,8 +61,14 @@ async def test_following_elsewhere_and_replies_from_elsewhere(
     await context.add_cookies([{"name": name, "value": value, "url": live_server}
                                for name, value in cookies.items()])
     page = await context.new_page()
+    screenname = f"ana_{suffix}"
 
-    await page.goto(f"{live_server}/federation")
+    await page.goto(f"{live_server}/people/{screenname}")
+    host = live_server.removeprefix("http://")
+    await expect(page.locator(".fediverse-handle")).to_contain_text(
+        f"On Mastodon and the fediverse: @{screenname}@{host}")
+    await page.get_by_role("link", name="Follow people elsewhere").click()
+    await expect(page.get_by_role("heading", name="Follow people elsewhere")).to_be_visible()
     await page.get_by_label("Their handle").fill("bob at social")
     await page.get_by_role("button", name="Follow", exact=True).click()
     await expect(page.locator("#handle-error")).to_have_text(

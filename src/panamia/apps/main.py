@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     oauth.install(app, settings)
     federation_service.connect()
     app.add_middleware(negotiation.Negotiation)
-    pages.add_to_layout(app, federation_pages.article_reactions)
+    pages.add_to_layout(app, federation_pages.layout)
     pages.install(app)
     pages.add_to_layout(app, demo_sign_in_example)
     registry.add_menu(app, settings)

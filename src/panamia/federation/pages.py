@@ -10,7 +10,7 @@ from fastapi import Path, Request
 from panamia import pages
 from panamia.articles import repository as article_repository
 from panamia.errors import Conflict, Forbidden, Invalid, NotFound
-from panamia.federation import keys, service
+from panamia.federation import keys, service, urls
 from panamia.identity.dependencies import CurrentUser
 
 router = pages.page_router()
@@ -112,13 +112,14 @@ async def remove_comment(request: Request, slug: Annotated[str, Path(max_length=
     return pages.redirect(request, f"/articles/{slug}", notice="The comment is removed.")
 
 
-async def article_reactions(request: Request) -> pages.LayoutPart:
-    """On an article's page: its likes, boosts and replies from other servers."""
-    match = ARTICLE_PAGE.match(request.url.path)
-    if not match or request.method != "GET":
-        return pages.LayoutPart({})
+async def layout(request: Request) -> pages.LayoutPart:
+    """Every page: our host, for members' handles (@screenname@host); on an article's page
+    also its likes, boosts and replies from other servers."""
     resources = pages.resources_of(request)
-    found = await article_repository.find_by_slug(resources.mongo, match[1])
-    if found is None:
-        return pages.LayoutPart({})
-    return pages.LayoutPart({"remote": await service.reactions(resources, str(found["_id"]))})
+    part = {"fediverse_host": urls.host(resources.settings)}
+    match = ARTICLE_PAGE.match(request.url.path)
+    if match and request.method == "GET":
+        found = await article_repository.find_by_slug(resources.mongo, match[1])
+        if found is not None:
+            part["remote"] = await service.reactions(resources, str(found["_id"]))
+    return pages.LayoutPart(part)
