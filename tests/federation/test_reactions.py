@@ -2,8 +2,12 @@
 replies as comments (sanitized, their writers told), deletions honoured; follows held for
 approval when the member asks; administrators remove comments and block domains."""
 
+import json
+
 import pytest
 from sqlalchemy import func, select
+
+from panamia.articles import service as article_service
 
 from panamia.articles.documents import Status
 from panamia.federation.models import Delivery, RemoteActor
@@ -13,7 +17,7 @@ from tests.articles.factories import create_article
 from tests.fixtures.federation import known_remote, signed
 from tests.fixtures.http import BROWSER, signed_in_member, submit, text_of
 from tests.identity.factories import create_user, csrf_headers, sign_in_as
-from tests.profiles.factories import create_member
+from tests.profiles.factories import create_member, principal
 
 INBOX = "http://testserver/ap/inbox"
 
@@ -170,3 +174,21 @@ async def test_stop_following_someone_elsewhere(client, resources, ana):
     again = await client.delete(f"/api/federation/follows/{actor_id}",
                                 headers=await csrf_headers(client))
     assert again.status_code == 404
+
+
+async def test_removal_and_restoration_reach_remote_followers(client, resources, ana, article):
+    slug, url = article
+    bob = await known_remote(resources)
+    await deliver(client, bob, bob.activity("Follow", f"http://testserver/ap/users/{ana}"))
+    admin = principal("admin", is_admin=True)
+    await article_service.remove_article(resources, admin, slug)
+    gone = await client.get(f"/articles/{slug}", headers={"Accept": "application/activity+json"})
+    assert gone.status_code == 410 and gone.json()["formerType"] == "Article"
+    await article_service.restore_article(resources, admin, slug)
+    back = await client.get(f"/articles/{slug}", headers={"Accept": "application/activity+json"})
+    assert back.status_code == 200 and back.json()["id"] == url
+    async with resources.reads() as session:
+        sent = [json.loads(body)["type"] for body in (await session.execute(
+            select(Delivery.body).where(Delivery.inbox == "https://social.example/inbox")
+            .order_by(Delivery.created_at, Delivery.id))).scalars()]
+    assert sorted(sent) == ["Create", "Delete"]

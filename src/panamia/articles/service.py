@@ -264,11 +264,14 @@ async def restore_article(resources: Resources, user: Principal, slug: str) -> A
     article = await authorized(resources, user, slug, Action.RESTORE)
     if article.status != Status.REMOVED:
         raise Conflict(f"Only a removed article can be restored; this one is {article.status}.")
-    saved = await write(resources, user, article, Action.RESTORE, {
-        "$set": {"status": (article.status_before_removal or Status.DRAFT).value,
-                 "updatedAt": mongo_now()},
-        "$unset": {"statusBeforeRemoval": "", "removedAt": "", "removedBy": ""},
-    })
+    async with resources.db.begin() as db:
+        saved = await write(resources, user, article, Action.RESTORE, {
+            "$set": {"status": (article.status_before_removal or Status.DRAFT).value,
+                     "updatedAt": mongo_now()},
+            "$unset": {"statusBeforeRemoval": "", "removedAt": "", "removedBy": ""},
+        })
+        if saved["status"] == Status.PUBLISHED.value:
+            await announce(db, resources, saved, PUBLISHED)
     return await view(resources, saved, user)
 
 
