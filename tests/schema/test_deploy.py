@@ -20,6 +20,13 @@ from panamia.schema.migrate import MigrationFailed, Refused
 from tests.schema.factories import query, side_effect_chain, write_migration
 
 
+def only_postgres(versions_dir):
+    """The command-line options of a deploy of `versions_dir` with no MongoDB step to apply
+    (the package's own steps would need MONGODB_URL)."""
+    return ("--versions-dir", str(versions_dir),
+            "--mongo-steps-dir", str(versions_dir.parent / "no_mongo_steps"))
+
+
 def run_deploy(url, versions_dir, **options):
     return asyncio.run(deploy.deploy(url, versions_dir, **options))
 
@@ -63,8 +70,8 @@ class TestConcurrentDeploys:
         env.update(POSTGRES_URL=database_url, PANAMIA_ENV="test")
         processes = [
             subprocess.Popen(
-                [sys.executable, "-m", "panamia.schema.cli", "deploy", "--versions-dir",
-                 str(versions_dir), "--lock-wait", "30"],
+                [sys.executable, "-m", "panamia.schema.cli", "deploy", *only_postgres(versions_dir),
+                 "--lock-wait", "30"],
                 env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 text=True)
             for _ in range(3)
@@ -96,7 +103,7 @@ class TestConcurrentDeploys:
                                       f"SELECT pg_advisory_lock({deploy.LOCK_KEY})") as holder:
                 started = time.monotonic()
                 result = await asyncio.to_thread(
-                    cli, "deploy", "--versions-dir", str(versions_dir), "--lock-wait", "0.5")
+                    cli, "deploy", *only_postgres(versions_dir), "--lock-wait", "0.5")
                 return holder.pid, result, time.monotonic() - started
 
         pid, result, waited = asyncio.run(while_locked())
@@ -128,17 +135,17 @@ class TestModifiedMigration:
         edited = migration_files(versions_dir)[0]
         edited.path.write_text(edited.path.read_text() + "\n# edited after it was applied\n")
 
-        status = cli("status", "--versions-dir", str(versions_dir))
+        status = cli("status", *only_postgres(versions_dir))
         assert status.exit_code == 1
         assert "modified" in status.output
 
-        refused = cli("deploy", "--versions-dir", str(versions_dir))
+        refused = cli("deploy", *only_postgres(versions_dir))
         assert refused.exit_code == 1
         assert edited.name in refused.output and "--allow-modified" in refused.output
 
         write_migration(versions_dir, "20300101000000_after_the_edit",
                         migration_files(versions_dir)[-1].name)
-        allowed = cli("deploy", "--versions-dir", str(versions_dir), "--allow-modified")
+        allowed = cli("deploy", *only_postgres(versions_dir), "--allow-modified")
         assert allowed.exit_code == 0, allowed.output
         last = ledger_rows(database_url)[-1]
         assert last[0] == "20300101000000_after_the_edit" and last[3] is True
@@ -176,16 +183,16 @@ class TestFailedMigration:
         assert "division by zero" in logs
         assert query(database_url, "SELECT to_regclass('half_done')") == [(None,)]
 
-        status = cli("status", "--json", "--versions-dir", str(versions_dir))
+        status = cli("status", "--json", *only_postgres(versions_dir))
         assert status.exit_code == 0, status.output
         divide = json.loads(status.output)["postgres"][-1]
         assert divide["state"] == "pending" and "division by zero" in divide["logs"]
 
-        again = cli("deploy", "--versions-dir", str(versions_dir))  # no resolve needed
+        again = cli("deploy", *only_postgres(versions_dir))  # no resolve needed
         assert again.exit_code == 1 and "division by zero" in again.output
 
         failing.write_text(failing.read_text().replace("SELECT 1/0", "SELECT 1"))
-        assert cli("deploy", "--versions-dir", str(versions_dir)).exit_code == 0
+        assert cli("deploy", *only_postgres(versions_dir)).exit_code == 0
         assert [r[:3] for r in ledger_rows(database_url)[1:]] == [
             ("20300102000000_divide", False, True), ("20300102000000_divide", False, True),
             ("20300102000000_divide", True, False)]
@@ -206,10 +213,10 @@ class TestFailedMigration:
         index = "SELECT to_regclass('ix_side_effects_name')::text"
         assert query(database_url, index) == [("ix_side_effects_name",)]
 
-        status = cli("status", "--json", "--versions-dir", str(versions_dir))
+        status = cli("status", "--json", *only_postgres(versions_dir))
         assert status.exit_code == 1 and '"state": "failed"' in status.output
 
-        refused = cli("deploy", "--versions-dir", str(versions_dir))
+        refused = cli("deploy", *only_postgres(versions_dir))
         assert refused.exit_code == 1
         assert "20300102000000_divide failed after part of it may have committed" in (
             " ".join(refused.output.split()))
@@ -221,7 +228,7 @@ class TestFailedMigration:
         resolved = cli("resolve", "20300102000000_divide", "--rolled-back",
                        "--versions-dir", str(versions_dir))
         assert resolved.exit_code == 0, resolved.output
-        assert cli("deploy", "--versions-dir", str(versions_dir)).exit_code == 0
+        assert cli("deploy", *only_postgres(versions_dir)).exit_code == 0
         assert [r[:3] for r in ledger_rows(database_url)[-2:]] == [
             ("20300102000000_divide", False, True), ("20300102000000_divide", True, False)]
         assert query(database_url, index) == [("ix_side_effects_name",)]
@@ -237,7 +244,7 @@ class TestFailedMigration:
             ("20300102000000_divide",)]
         write_migration(versions_dir, "20300103000000_next", "20300102000000_divide")
         assert run_deploy(database_url, versions_dir).applied == ["20300103000000_next"]
-        assert cli("status", "--versions-dir", str(versions_dir)).exit_code == 0
+        assert cli("status", *only_postgres(versions_dir)).exit_code == 0
 
     def test_resolve_refuses_a_migration_that_did_not_fail(self, database_url, versions_dir,
                                                            cli):
@@ -283,7 +290,7 @@ class TestLockTimeout:
         assert query(database_url, "SELECT count(*) FROM information_schema.columns WHERE "
                                    "table_name = 'guarded' AND column_name = 'note'") == [(0,)]
 
-        result = cli("deploy", "--versions-dir", str(versions_dir))  # the lock is gone
+        result = cli("deploy", *only_postgres(versions_dir))  # the lock is gone
         assert result.exit_code == 0, result.output
         assert "applied 1 PostgreSQL" in result.output
         assert query(database_url, "SELECT count(*) FROM information_schema.columns WHERE "
@@ -312,9 +319,9 @@ class TestPoolers:
     def test_the_direct_url_wins_over_a_pooled_one(self, database_url, versions_dir, cli):
         side_effect_chain(versions_dir, 1)
         pooled = "postgresql://u:p@ep-x-pooler.neon.tech/db"
-        refused = cli("deploy", "--versions-dir", str(versions_dir), POSTGRES_URL=pooled)
+        refused = cli("deploy", *only_postgres(versions_dir), POSTGRES_URL=pooled)
         assert refused.exit_code == 1 and "pooler" in refused.output
-        result = cli("deploy", "--versions-dir", str(versions_dir), POSTGRES_URL=pooled,
+        result = cli("deploy", *only_postgres(versions_dir), POSTGRES_URL=pooled,
                      POSTGRES_DIRECT_URL=database_url)
         assert result.exit_code == 0, result.output
 
@@ -411,8 +418,8 @@ class TestTransactionModes:
         env = {k: v for k, v in os.environ.items() if k != "POSTGRES_DIRECT_URL"}
         env.update(POSTGRES_URL=database_url, MONGODB_URL="", PANAMIA_ENV="test")
         process = subprocess.Popen(
-            [sys.executable, "-m", "panamia.schema.cli", "deploy", "--versions-dir",
-             str(versions_dir)], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
+            [sys.executable, "-m", "panamia.schema.cli", "deploy", *only_postgres(versions_dir)],
+            env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while not query(database_url, "SELECT 1 FROM pg_stat_activity WHERE query LIKE "

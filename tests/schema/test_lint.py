@@ -153,7 +153,8 @@ def test_the_first_migration_lints_from_base(versions):
 
 
 def test_the_committed_migrations_lint_clean():
-    assert lint.lint() == []
+    """Every finding is fixed or acknowledged with its reason, as `panamia db lint` asks."""
+    assert [finding for finding in lint.lint() if not finding.allowed] == []
 
 
 def test_an_acknowledged_finding_is_shown_with_its_reason(versions):
