@@ -116,7 +116,8 @@ class TestRefused:
             detail = (await delete_account(ana)).json()["detail"]
             assert detail == ("Your account cannot be deleted while you have a leading bid in "
                               "an auction; money in your balance or held for you (ask for a "
-                              "payout).")
+                              "payout). Your leading bid on Old guitar: "
+                              f"http://localhost:8002/listings/{item['id']}.")
 
     async def test_the_page_says_what_blocks_it(self, members, main_app):
         async with members(money="5.00") as ana, asgi_client(main_app) as browser:

@@ -12,7 +12,7 @@ from panamia.ledger.providers import manual
 from panamia.sidecar import registry
 from tests.fixtures.http import asgi_client, signed_in_cookies
 from tests.identity.factories import create_user
-from tests.rentals.factories import available, balance, create_item, create_rental
+from tests.rentals.factories import MORNING, available, balance, create_item, create_rental
 
 
 @pytest.fixture
@@ -77,7 +77,9 @@ async def test_a_returned_rental_stays_on_record_for_the_other_member(
     assert answer.status_code == 409
     assert answer.json()["detail"] == (
         "Your account cannot be deleted while you have rentals on record, which are kept "
-        "for the other member.")
+        "for the other member. The rental of your Cordless drill on "
+        f"{MORNING:%B} {MORNING.day}, {MORNING.year}, kept on record for the other member: "
+        "http://localhost:8003/rentals.")
     assert await status_of(resources, rental.id) == "returned"
     await ledger_checks_out(resources)
 
