@@ -8,13 +8,12 @@ digest, within 5 minutes). Its signed Follow, Like, Announce, reply and Undo rea
 which must verify them to act on them.
 """
 
-import asyncio
-import time
 
 import httpx
 import pytest
 
 from tests.fixtures.bovine import BovinePeer, bovine_peer, bovine_python  # noqa: F401
+from tests.fixtures.federation import ALLOW_PRIVATE, until
 from tests.fixtures.served import browser_headers, served
 from tests.identity.factories import create_user
 
@@ -25,7 +24,7 @@ ACTIVITY_JSON = {"Accept": "application/activity+json"}
 async def main_url(tmp_path, committed, committed_settings):
     """A served main app that may speak to servers on loopback over http (tests only)."""
     async with served("main", committed_settings, tmp_path, names=("main",),
-                      extra_env={"FEDERATION_ALLOW_PRIVATE_NETWORKS": "true"}) as urls:
+                      extra_env=ALLOW_PRIVATE) as urls:
         yield urls[0]
 
 
@@ -54,16 +53,6 @@ def of_type(kind: str, inbox: list) -> list[dict]:
 def object_of(activity: dict) -> dict:
     found = activity.get("object")
     return found if isinstance(found, dict) else {"id": found}
-
-
-async def until(check, timeout: float = 30):
-    """`check()`'s value once it is truthy; fails after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while not (value := await check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"{check.__doc__ or check.__name__} never happened")
-        await asyncio.sleep(0.5)
-    return value
 
 
 async def test_bovine_follows_our_member_and_reads_her_articles(

@@ -14,11 +14,9 @@ from panamia.articles.documents import Status
 from panamia.federation.models import RemoteActor, RemoteComment, RemoteInteraction
 from panamia.resources import Resources
 from tests.articles.factories import create_article
-from tests.fixtures.browser import ARTIFACTS
+from tests.fixtures.browser import ARTIFACTS, SIZES, signed_in_page
 from tests.fixtures.http import signed_in_cookies
 from tests.profiles.factories import create_member
-
-SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
 async def seed(resources: Resources, suffix: str) -> tuple[str, dict]:
@@ -55,38 +53,32 @@ async def test_following_elsewhere_and_replies_from_elsewhere(
     finally:
         await resources.close()
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    context = await browser.new_context(viewport=SIZES[size])
-    context.set_default_timeout(10_000)
-    await context.add_cookies([{"name": name, "value": value, "url": live_server}
-                               for name, value in cookies.items()])
-    page = await context.new_page()
-    screenname = f"ana_{suffix}"
+    async with signed_in_page(browser, live_server, cookies, size) as page:
+        screenname = f"ana_{suffix}"
 
-    await page.goto(f"{live_server}/people/{screenname}")
-    host = live_server.removeprefix("http://")
-    await expect(page.locator(".fediverse-handle")).to_contain_text(
-        f"On Mastodon and the fediverse: @{screenname}@{host}")
-    await page.get_by_role("link", name="Follow people elsewhere").click()
-    await expect(page.get_by_role("heading", name="Follow people elsewhere")).to_be_visible()
-    await page.get_by_label("Their handle").fill("bob at social")
-    await page.get_by_role("button", name="Follow", exact=True).click()
-    await expect(page.locator("#handle-error")).to_have_text(
-        "Write the handle as @name@example.social.")
-    await expect(page.get_by_label("Their handle")).to_have_value("bob at social")
+        await page.goto(f"{live_server}/people/{screenname}")
+        host = live_server.removeprefix("http://")
+        await expect(page.locator(".fediverse-handle")).to_contain_text(
+            f"On Mastodon and the fediverse: @{screenname}@{host}")
+        await page.get_by_role("link", name="Follow people elsewhere").click()
+        await expect(page.get_by_role("heading", name="Follow people elsewhere")).to_be_visible()
+        await page.get_by_label("Their handle").fill("bob at social")
+        await page.get_by_role("button", name="Follow", exact=True).click()
+        await expect(page.locator("#handle-error")).to_have_text(
+            "Write the handle as @name@example.social.")
+        await expect(page.get_by_label("Their handle")).to_have_value("bob at social")
 
-    await page.get_by_label("Approve each follower").check()
-    await page.get_by_role("button", name="Save").click()
-    await expect(page.get_by_role("status")).to_contain_text("wait for your approval")
-    await expect(page.get_by_label("Approve each follower")).to_be_checked()
-    await page.screenshot(path=str(ARTIFACTS / f"federation-{size}.png"), full_page=True)
+        await page.get_by_label("Approve each follower").check()
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_role("status")).to_contain_text("wait for your approval")
+        await expect(page.get_by_label("Approve each follower")).to_be_checked()
+        await page.screenshot(path=str(ARTIFACTS / f"federation-{size}.png"), full_page=True)
 
-    await page.goto(f"{live_server}/articles/{slug}")
-    await expect(page.locator(".remote-reactions")).to_have_text(
-        "From other servers: 1 like, 0 boosts")
-    replies = page.get_by_role("region", name="Replies from other servers")
-    await expect(replies).to_contain_text("What a walk!")
-    await expect(replies.get_by_role("link", name="Bob Remote")).to_be_visible()
-    await page.screenshot(path=str(ARTIFACTS / f"federation-article-{size}.png"),
-                          full_page=True)
-    await context.close()
+        await page.goto(f"{live_server}/articles/{slug}")
+        await expect(page.locator(".remote-reactions")).to_have_text(
+            "From other servers: 1 like, 0 boosts")
+        replies = page.get_by_role("region", name="Replies from other servers")
+        await expect(replies).to_contain_text("What a walk!")
+        await expect(replies.get_by_role("link", name="Bob Remote")).to_be_visible()
+        await page.screenshot(path=str(ARTIFACTS / f"federation-article-{size}.png"),
+                              full_page=True)

@@ -2,13 +2,11 @@
 real: a member of one finds and follows a member of the other by handle, reads her articles
 as they are published, edited and removed, and sees her go when she deletes her account."""
 
-import asyncio
-import time
 
 import httpx
 import pytest
 
-from tests.fixtures.federation import federating
+from tests.fixtures.federation import federating, until
 
 ACTIVITY_JSON = {"Accept": "application/activity+json"}
 
@@ -18,16 +16,6 @@ async def servers(settings, mongo_client, tmp_path):
     base = settings.model_copy(update={"smtp_url": None})
     async with federating(base, mongo_client, tmp_path) as started:
         yield started
-
-
-async def until(check, timeout: float = 30):
-    """`check()`'s value once it is truthy; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not (value := await check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"{check.__doc__ or check.__name__} never happened")
-        await asyncio.sleep(0.3)
-    return value
 
 
 async def test_follow_read_edit_remove_and_account_deletion(servers):

@@ -9,12 +9,11 @@ import re
 from playwright.async_api import Browser, Page, expect
 
 from panamia.settings import Settings
-from tests.fixtures.browser import ARTIFACTS
+from tests.fixtures.browser import ARTIFACTS, SIZES
 from tests.pages.test_browser import demo_community
 from tests.pages.test_pets_browser import person
 
 __all__ = ["demo_community"]  # the demo people, shared with the first-visit journey
-SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 EVERYONE = re.compile(r"^[1-9]\d* people$")
 
 

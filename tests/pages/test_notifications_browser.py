@@ -15,13 +15,11 @@ from panamia.identity.models import User
 from panamia.pets.bookings import service as bookings
 from panamia.pets.bookings.schemas import BookingRequest
 from panamia.resources import Resources
-from tests.fixtures.browser import ARTIFACTS
+from tests.fixtures.browser import ARTIFACTS, SIZES
 from tests.identity.factories import create_user
 from tests.pages.test_pets_browser import START, two_servers  # noqa: F401 - the fixture
 from tests.pets.factories import create_listing
 from tests.profiles.factories import principal
-
-SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.mark.parametrize("size", SIZES)

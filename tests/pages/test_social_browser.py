@@ -9,12 +9,10 @@ from playwright.async_api import Browser, expect
 from panamia.articles.documents import Status
 from panamia.resources import Resources
 from tests.articles.factories import create_article
-from tests.fixtures.browser import ARTIFACTS
+from tests.fixtures.browser import ARTIFACTS, SIZES, signed_in_page
 from tests.fixtures.http import signed_in_cookies
 from tests.identity.factories import create_user
 from tests.profiles.factories import create_member
-
-SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -32,26 +30,19 @@ async def test_follow_from_the_profile_then_like_the_article(
     finally:
         await resources.close()
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    context = await browser.new_context(viewport=SIZES[size])
-    context.set_default_timeout(10_000)
-    await context.add_cookies([{"name": name, "value": value, "url": live_server}
-                               for name, value in cookies.items()])
-    page = await context.new_page()
+    async with signed_in_page(browser, live_server, cookies, size) as page:
+        await page.goto(f"{live_server}/people/{screenname}")
+        await expect(page.locator(".followers-count")).to_have_text("0")
+        await page.get_by_role("button", name="Follow", exact=True).click()
+        await expect(page.get_by_role("status")).to_contain_text(f"You follow @{screenname} now.")
+        await expect(page.locator(".followers-count")).to_have_text("1")
+        await expect(page.get_by_role("button", name="Unfollow")).to_be_visible()
+        await page.screenshot(path=str(ARTIFACTS / f"social-profile-{size}.png"), full_page=True)
 
-    await page.goto(f"{live_server}/people/{screenname}")
-    await expect(page.locator(".followers-count")).to_have_text("0")
-    await page.get_by_role("button", name="Follow", exact=True).click()
-    await expect(page.get_by_role("status")).to_contain_text(f"You follow @{screenname} now.")
-    await expect(page.locator(".followers-count")).to_have_text("1")
-    await expect(page.get_by_role("button", name="Unfollow")).to_be_visible()
-    await page.screenshot(path=str(ARTIFACTS / f"social-profile-{size}.png"), full_page=True)
-
-    await page.get_by_role("link", name=title).click()
-    await expect(page.locator(".likes-count")).to_have_text("0")
-    await page.get_by_role("button", name="Like", exact=True).click()
-    await expect(page.get_by_role("status")).to_contain_text("You like this article.")
-    await expect(page.locator(".likes-count")).to_have_text("1")
-    await expect(page.get_by_role("button", name="Unlike")).to_be_visible()
-    await page.screenshot(path=str(ARTIFACTS / f"social-article-{size}.png"), full_page=True)
-    await context.close()
+        await page.get_by_role("link", name=title).click()
+        await expect(page.locator(".likes-count")).to_have_text("0")
+        await page.get_by_role("button", name="Like", exact=True).click()
+        await expect(page.get_by_role("status")).to_contain_text("You like this article.")
+        await expect(page.locator(".likes-count")).to_have_text("1")
+        await expect(page.get_by_role("button", name="Unlike")).to_be_visible()
+        await page.screenshot(path=str(ARTIFACTS / f"social-article-{size}.png"), full_page=True)
