@@ -61,7 +61,7 @@ async def unfollow(actor_id: Id, user: CurrentUser, resources: ResourcesDep) -> 
 @router.get("/feed", response_model=list[FeedEntry], responses=SIGNED_IN,
             summary="Articles from the people you follow elsewhere, newest first")
 async def feed(user: CurrentUser, resources: ResourcesDep) -> list[FeedEntry]:
-    return [FeedEntry(**asdict(item)) for item in await service.feed(resources, user.id)]
+    return await service.feed(resources, user.id)
 
 
 @router.put("/preferences", response_model=Preferences, responses=SIGNED_IN | csrf.CHECKED,

@@ -4,7 +4,6 @@ member's followers preference, and the administrators' domain blocks and comment
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -24,6 +23,7 @@ from panamia.federation.models import (
     RemoteInteraction,
     Tombstone,
 )
+from panamia.federation.schemas import FeedEntry
 from panamia.identity import account
 from panamia.identity.dependencies import Principal
 from panamia.resources import Resources
@@ -145,29 +145,21 @@ async def following_remote(resources: Resources, user_id: str) -> list[RemoteFol
                          r.state) for r in rows]
 
 
-@dataclass(frozen=True)
-class FeedItem:
-    name: str
-    summary: str | None
-    content_html: str
-    url: str | None
-    published: datetime
-    author: str
-
-
-async def feed(resources: Resources, user_id: str, limit: int = 50) -> list[FeedItem]:
+async def feed(resources: Resources, user_id: str, limit: int = 50) -> list[FeedEntry]:
     """Articles from the remote people `user_id` follows, newest first."""
     async with resources.reads() as session:
         rows = (await session.execute(
             select(RemoteArticle.name, RemoteArticle.summary, RemoteArticle.content_html,
-                   func.coalesce(RemoteArticle.url, RemoteArticle.uri), RemoteArticle.published,
-                   func.coalesce(RemoteActor.name, RemoteActor.preferred_username))
+                   func.coalesce(RemoteArticle.url, RemoteArticle.uri).label("url"),
+                   RemoteArticle.published,
+                   func.coalesce(RemoteActor.name, RemoteActor.preferred_username)
+                   .label("author"))
             .join(RemoteActor, RemoteActor.id == RemoteArticle.actor_id)
             .join(Follow, Follow.followed_actor_id == RemoteActor.id)
             .where(Follow.follower_id == user_id, Follow.state == ACCEPTED)
             .order_by(RemoteArticle.published.desc()).limit(limit)
         )).all()
-    return [FeedItem(*row) for row in rows]
+    return [FeedEntry.model_validate(row._mapping) for row in rows]
 
 
 async def set_approve_followers(resources: Resources, user: Principal, approve: bool) -> bool:
