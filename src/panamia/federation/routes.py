@@ -19,7 +19,7 @@ from panamia.resources import Resources, ResourcesDep
 from panamia.social.models import ACCEPTED, Follow
 
 router = APIRouter(tags=["federation"], include_in_schema=True)
-UserId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[a-z0-9]+$")]
+UserId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 PAGE_SIZE = 20
 
 
